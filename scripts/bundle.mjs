@@ -1,0 +1,44 @@
+// Bundles the code that runs outside the construct library, at build time, so users need
+// neither esbuild nor Docker at synth time:
+// - Lambda handlers (src/**/*.lambda.ts) into assets/<name>/index.js, for the Node.js runtime,
+//   with the AWS SDK v3 left to the runtime that provides it;
+// - the CLI into bin/po-ecs-runner.js, self-contained (the package has no runtime dependencies).
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'fs';
+import { dirname, join } from 'path';
+import { fileURLToPath } from 'url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Every bundle: entry point (must exist), output file, and how it runs. */
+export const BUNDLES = [];
+
+async function main() {
+  for (const b of BUNDLES) {
+    const entry = join(root, b.entry);
+    if (!existsSync(entry)) throw new Error(`bundle entry ${b.entry} does not exist`);
+    const outfile = join(root, b.outfile);
+    mkdirSync(dirname(outfile), { recursive: true });
+    await build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: b.minify ?? true,
+      sourcemap: false,
+      legalComments: 'none',
+      external: b.external ?? [],
+      banner: b.banner ? { js: b.banner } : undefined,
+      logLevel: 'warning',
+    });
+    if (b.executable) writeFileSync(outfile, (await import('fs')).readFileSync(outfile), { mode: 0o755 });
+    if (!process.env.CI_QUIET) console.log(`bundled ${b.entry} -> ${b.outfile} (${statSync(outfile).size} bytes)`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,754 @@
+import { createHash } from 'crypto';
+import { Annotations, ArnFormat, CfnOutput, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { CapacityStrategy, RunnerCluster } from './compute/runner-cluster';
+import { EcsRunnerValidationError } from './errors';
+import { DEFAULT_ISSUER, PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
+import { RunnerRoles } from './identity/runner-roles';
+import { RunnerLogs } from './logging/runner-logs';
+import { runnerCreateBody } from './registration/runner-create-body';
+import { RunnerStateStore } from './state/runner-state';
+import * as v from './validation';
+
+/** The value of the `ManagedBy` tag on every taggable resource the library creates. */
+export const MANAGED_BY = 'platform-orchestrator-ecs-runner';
+
+/** Properties of {@link EcsRunner}. */
+export interface EcsRunnerProps {
+  /**
+   * The orchestrator organization the runner belongs to.
+   *
+   * Lowercase letters, digits and dashes.
+   */
+  readonly orgId: string;
+
+  /**
+   * The runner's id in the orchestrator. Must match `^[a-z][a-z0-9_-]+$`.
+   *
+   * @default - `<runnerIdPrefix>-<10 hex characters>`, derived from the stack name, the
+   * construct path and (when known at synth time) the account and region: the same stack and
+   * path always give the same id, and two runners never share one.
+   */
+  readonly runnerId?: string;
+
+  /**
+   * Prefix of the derived runner id, when `runnerId` is not given.
+   *
+   * @default 'runner'
+   */
+  readonly runnerIdPrefix?: string;
+
+  /**
+   * A description of the runner, shown in the orchestrator.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * Host (and optional path), without `https://`, of the orchestrator's OIDC token issuer.
+   * A self-hosted Stellwerk installation has its own.
+   *
+   * @default 'oidc.humanitec.dev'
+   */
+  readonly oidcIssuer?: string;
+
+  /**
+   * ARN of an existing IAM OIDC provider for the issuer. An account holds one provider per
+   * issuer URL: runners in other stacks of the account pass the ARN of the one that exists.
+   * When its issuer can be read from a concrete ARN it must match `oidcIssuer`.
+   *
+   * @default - the stack's shared provider for the issuer, created with the first runner
+   */
+  readonly oidcProviderArn?: string;
+
+  /**
+   * The VPC the jobs run in. With a VPC the runner can create an egress-only security group
+   * and pick subnets itself.
+   *
+   * @default - none: give `subnets` or `subnetIds`
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets the jobs run in (1 to 16). Mutually exclusive with `subnetIds`.
+   *
+   * @default - `subnetIds`, or the VPC's private subnets with egress when only `vpc` is given
+   */
+  readonly subnets?: ec2.ISubnet[];
+
+  /**
+   * Ids of the subnets the jobs run in (1 to 16), e.g. `subnet-0123456789abcdef0`.
+   * Mutually exclusive with `subnets`.
+   *
+   * @default - `subnets`
+   */
+  readonly subnetIds?: string[];
+
+  /**
+   * Security groups of the jobs (at most 5 together with `securityGroupIds`).
+   *
+   * @default - a new egress-only security group when `vpc` is given, otherwise none (ECS then
+   * uses the VPC's default security group)
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * Ids of security groups of the jobs (at most 5 together with `securityGroups`).
+   *
+   * @default - none
+   */
+  readonly securityGroupIds?: string[];
+
+  /**
+   * Give jobs a public IP. Needed only in public subnets without a NAT gateway.
+   *
+   * @default false
+   */
+  readonly assignPublicIp?: boolean;
+
+  /**
+   * An existing ECS cluster for the jobs.
+   *
+   * @default - a new cluster with Container Insights (enhanced), FARGATE and FARGATE_SPOT
+   */
+  readonly cluster?: ecs.ICluster;
+
+  /**
+   * Default capacity of a created cluster.
+   *
+   * @default CapacityStrategy.ON_DEMAND
+   */
+  readonly capacityStrategy?: CapacityStrategy;
+
+  /**
+   * Environment variables of every job. Names are letters, digits and underscores; values
+   * are at most 1024 characters.
+   *
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+
+  /**
+   * Secrets of every job: variable name to a Secrets Manager secret ARN (with its
+   * 6-character suffix) or an SSM parameter ARN. The execution role may read exactly these.
+   *
+   * @default - none
+   */
+  readonly secrets?: Record<string, string>;
+
+  /**
+   * Customer managed KMS keys that encrypt the `secrets`; the execution role may decrypt
+   * with them through Secrets Manager and SSM only.
+   *
+   * @default - none (secrets encrypted with AWS managed keys need no grant)
+   */
+  readonly secretsEncryptionKeys?: kms.IKey[];
+
+  /**
+   * Container image of the jobs. A private ECR image gets pull permissions on its repository.
+   *
+   * @default - the orchestrator's default runner image
+   */
+  readonly image?: string;
+
+  /**
+   * Prefix of the task definition families the orchestrator registers; the task-manager role
+   * may only register and run these.
+   *
+   * @default 'humanitec_'
+   */
+  readonly taskDefinitionFamilyPrefix?: string;
+
+  /**
+   * Session name the orchestrator uses when it assumes the task-manager role (3 to 64 of
+   * letters, digits and `+=,.@_-`).
+   *
+   * @default - the orchestrator's default, `<orgId>-<runnerId>`
+   */
+  readonly sessionName?: string;
+
+  /**
+   * Region of the STS endpoint the orchestrator uses.
+   *
+   * @default - the runner's region
+   */
+  readonly stsRegion?: string;
+
+  /**
+   * An existing bucket for the Terraform state. Its name must match the API's
+   * `^[a-z0-9][a-z0-9-]*[a-z0-9]$`.
+   *
+   * @default - a new versioned, encrypted, retained bucket with a generated name
+   */
+  readonly stateBucket?: s3.IBucket;
+
+  /**
+   * Key prefix of the runner's state objects in the bucket, e.g. `runners/prod`.
+   *
+   * @default - the whole bucket
+   */
+  readonly statePathPrefix?: string;
+
+  /**
+   * Delete the created state bucket and every object in it when the stack is deleted.
+   * For test stacks only: deleting state makes every environment's infrastructure unmanaged.
+   *
+   * @default false
+   */
+  readonly destroyStateOnRemoval?: boolean;
+
+  /**
+   * Days after which noncurrent state versions move to STANDARD_IA (at least 30).
+   *
+   * @default 30
+   */
+  readonly noncurrentVersionTransitionDays?: number;
+
+  /**
+   * Days after which noncurrent state versions expire (after the transition).
+   *
+   * @default 90
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+
+  /**
+   * Days after which incomplete multipart uploads to the state bucket are aborted.
+   *
+   * @default 7
+   */
+  readonly abortIncompleteMultipartUploadDays?: number;
+
+  /**
+   * Retention of the job and ECS Exec log groups.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Permissions boundary of every IAM role the runner creates.
+   *
+   * @default - none
+   */
+  readonly permissionsBoundary?: iam.IManagedPolicy;
+
+  /**
+   * IAM path of every role the runner creates, e.g. `/platform/runners/`.
+   *
+   * @default '/'
+   */
+  readonly rolePath?: string;
+
+  /**
+   * Tags on every taggable resource of the runner, in addition to `ManagedBy`.
+   *
+   * @default - only `ManagedBy`
+   */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * A serverless ECS runner for the Platform Orchestrator.
+ *
+ * The orchestrator authenticates with an OIDC token, assumes the runner's task-manager role
+ * and runs Terraform jobs as Fargate tasks on the runner's cluster, with the runner's
+ * execution and task roles, keeping Terraform state in the runner's S3 bucket.
+ * `registrationBody` (also a stack output) is what to register with the orchestrator.
+ */
+export class EcsRunner extends Construct implements ec2.IConnectable {
+  /** The runner's id in the orchestrator. */
+  public readonly runnerId: string;
+  /** The orchestrator organization. */
+  public readonly orgId: string;
+  /** The ECS cluster the jobs run on. */
+  public readonly cluster: ecs.ICluster;
+  /** The cluster's name. */
+  public readonly clusterName: string;
+  /** The cluster's ARN. */
+  public readonly clusterArn: string;
+  /** The Terraform state bucket. */
+  public readonly stateBucket: s3.IBucket;
+  /** Key prefix of the state objects in the bucket ('' for the whole bucket). */
+  public readonly statePathPrefix: string;
+  /** The role the orchestrator assumes with its OIDC token. */
+  public readonly taskManagerRole: iam.IRole;
+  /** The role ECS uses to start jobs (image, logs, secrets). */
+  public readonly executionRole: iam.IRole;
+  /** The jobs' own role: Terraform state and whatever Terraform deploys. */
+  public readonly taskRole: iam.IRole;
+  /** ARN of the IAM OIDC provider the task-manager role trusts. */
+  public readonly oidcProviderArn: string;
+  /** Log group of the jobs. */
+  public readonly jobLogGroup: logs.ILogGroup;
+  /** Log group of ECS Exec sessions into jobs. */
+  public readonly execLogGroup: logs.ILogGroup;
+  /** The jobs' security groups. */
+  public readonly connections: ec2.Connections;
+  /** The subnets' ids, as registered. */
+  public readonly subnetIds: string[];
+  /** The security groups' ids, as registered. */
+  public readonly securityGroupIds: string[];
+  /**
+   * The orchestrator API's `RunnerCreateBody` for this runner, as a JSON string (with
+   * CloudFormation references resolved at deploy time). Also the stack output
+   * `RunnerCreateBody`.
+   */
+  public readonly registrationBody: string;
+  /** The stack output that carries `registrationBody`. */
+  public readonly registrationBodyOutput: CfnOutput;
+
+  private readonly state: RunnerStateStore;
+
+  constructor(scope: Construct, id: string, props: EcsRunnerProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    validateProps(props, stack);
+
+    this.orgId = props.orgId;
+    this.runnerId = props.runnerId ?? deriveRunnerId(this, props.runnerIdPrefix ?? 'runner');
+    checkSessionName(props, this.orgId, this.runnerId);
+
+    // Identity: the account-wide OIDC provider of the issuer.
+    const issuer = resolveIssuer(props);
+    this.oidcProviderArn =
+      props.oidcProviderArn ?? PlatformOrchestratorOidcProvider.forIssuer(this, issuer).providerArn;
+
+    // Network.
+    const subnetIds = resolveSubnetIds(props);
+    const securityGroups = [...(props.securityGroups ?? [])];
+    (props.securityGroupIds ?? []).forEach((sgId, i) =>
+      securityGroups.push(
+        ec2.SecurityGroup.fromSecurityGroupId(this, `ImportedSecurityGroup${i}`, sgId, { mutable: false }),
+      ),
+    );
+    if (securityGroups.length === 0 && props.vpc) {
+      securityGroups.push(
+        new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+          vpc: props.vpc,
+          description: 'Platform Orchestrator runner jobs: no inbound, outbound for images, providers and AWS APIs',
+          allowAllOutbound: true,
+        }),
+      );
+    }
+    if (securityGroups.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'platform-orchestrator-ecs-runner:defaultSecurityGroup',
+        'No security group: ECS attaches the VPC default security group to jobs. Pass `vpc` to get an egress-only group, or `securityGroups`.',
+      );
+    }
+    this.connections = new ec2.Connections({ securityGroups });
+    this.subnetIds = subnetIds;
+    this.securityGroupIds = securityGroups.map((sg) => sg.securityGroupId);
+
+    // Logging.
+    const logGroups = new RunnerLogs(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.jobLogGroup = logGroups.jobLogGroup;
+    this.execLogGroup = logGroups.execLogGroup;
+
+    // Compute.
+    if (props.cluster) {
+      this.cluster = props.cluster;
+      this.clusterName = props.cluster.clusterName;
+      this.clusterArn = props.cluster.clusterArn;
+    } else {
+      const created = new RunnerCluster(this, 'Cluster', {
+        capacityStrategy: props.capacityStrategy ?? CapacityStrategy.ON_DEMAND,
+        vpc: props.vpc,
+        execLogGroup: logGroups.execLogGroup,
+      });
+      this.cluster = created.cluster;
+      this.clusterName = created.clusterName;
+      this.clusterArn = created.clusterArn;
+    }
+
+    // State.
+    this.state = new RunnerStateStore(this, 'State', {
+      bucket: props.stateBucket,
+      pathPrefix: normalizePrefix(props.statePathPrefix),
+      destroyOnRemoval: props.destroyStateOnRemoval ?? false,
+      noncurrentVersionTransitionDays: props.noncurrentVersionTransitionDays ?? 30,
+      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays ?? 90,
+      abortIncompleteMultipartUploadDays: props.abortIncompleteMultipartUploadDays ?? 7,
+    });
+    this.stateBucket = this.state.bucket;
+    this.statePathPrefix = this.state.pathPrefix;
+
+    // Roles.
+    const secrets = { ...(props.secrets ?? {}) };
+    const roles = new RunnerRoles(this, 'Roles', {
+      oidcProviderArn: this.oidcProviderArn,
+      issuer,
+      orgId: this.orgId,
+      runnerId: this.runnerId,
+      clusterArn: this.clusterArn,
+      clusterName: this.clusterName,
+      taskDefinitionFamilyPrefix: props.taskDefinitionFamilyPrefix ?? 'humanitec_',
+      secretArns: Object.values(secrets),
+      secretsEncryptionKeys: props.secretsEncryptionKeys ?? [],
+      image: props.image,
+      taskLogGroupArns: [
+        stack.formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      permissionsBoundary: props.permissionsBoundary,
+      rolePath: props.rolePath,
+    });
+    this.taskManagerRole = roles.taskManagerRole;
+    this.executionRole = roles.executionRole;
+    this.taskRole = roles.taskRole;
+    this.state.grantStateReadWrite(this.taskRole);
+
+    // Registration body.
+    const body = runnerCreateBody({
+      runnerId: this.runnerId,
+      description: props.description,
+      taskManagerRoleArn: this.taskManagerRole.roleArn,
+      sessionName: props.sessionName,
+      stsRegion: props.stsRegion,
+      region: stack.region,
+      clusterName: this.clusterName,
+      subnetIds,
+      securityGroupIds: this.securityGroupIds,
+      assignPublicIp: props.assignPublicIp ?? false,
+      executionRoleArn: this.executionRole.roleArn,
+      taskRoleArn: this.taskRole.roleArn,
+      image: props.image,
+      environment: { ...(props.environment ?? {}) },
+      secrets,
+      bucketName: this.stateBucket.bucketName,
+      pathPrefix: this.statePathPrefix === '' ? undefined : this.statePathPrefix,
+    });
+    this.registrationBody = stack.toJsonString(body);
+    this.registrationBodyOutput = new CfnOutput(this, 'RunnerCreateBody', {
+      value: this.registrationBody,
+      description: `Platform Orchestrator RunnerCreateBody of runner ${this.runnerId} (org ${this.orgId})`,
+    });
+
+    // Tags.
+    Tags.of(this).add('ManagedBy', MANAGED_BY);
+    for (const [key, value] of Object.entries(props.tags ?? {})) {
+      Tags.of(this).add(key, value);
+    }
+  }
+
+  /** Grant read and write access to this runner's Terraform state (objects, lock files, key). */
+  public grantStateReadWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.state.grantStateReadWrite(grantee);
+  }
+}
+
+function validateProps(props: EcsRunnerProps, stack: Stack): void {
+  if (props.orgId === undefined || props.orgId === null) {
+    throw new EcsRunnerValidationError('orgId', props.orgId, 'the orchestrator organization id');
+  }
+  v.checkPattern(
+    'orgId',
+    props.orgId,
+    v.ORG_ID_PATTERN,
+    'lowercase letters, digits and dashes, 1 to 63 characters, e.g. "my-org"',
+  );
+  v.checkPattern(
+    'runnerId',
+    props.runnerId,
+    v.RUNNER_ID_PATTERN,
+    'the API pattern ^[a-z][a-z0-9_-]+$, e.g. "prod-runner"',
+  );
+  v.checkLength('runnerId', props.runnerId, 2, 63);
+  if (props.runnerId !== undefined && props.runnerIdPrefix !== undefined) {
+    throw new EcsRunnerValidationError(
+      'runnerIdPrefix',
+      props.runnerIdPrefix,
+      'no runnerIdPrefix when runnerId is given',
+    );
+  }
+  v.checkPattern(
+    'runnerIdPrefix',
+    props.runnerIdPrefix,
+    /^[a-z][a-z0-9_-]*$/,
+    'a lowercase letter followed by lowercase letters, digits, "_" or "-"',
+  );
+  v.checkLength('runnerIdPrefix', props.runnerIdPrefix, 1, 40);
+  v.checkPattern(
+    'oidcIssuer',
+    props.oidcIssuer,
+    v.ISSUER_PATTERN,
+    'a host name with an optional path and no scheme, e.g. "oidc.humanitec.dev"',
+  );
+  v.checkPattern(
+    'oidcProviderArn',
+    props.oidcProviderArn,
+    v.OIDC_PROVIDER_ARN_PATTERN,
+    'an IAM OIDC provider ARN, arn:<partition>:iam::<12-digit account>:oidc-provider/<issuer>',
+  );
+  if (!Token.isUnresolved(stack.region)) {
+    v.checkPattern(
+      'stack region',
+      stack.region,
+      v.REGION_PATTERN,
+      'a region the orchestrator API accepts (^[a-z]{2}-[a-z]+-\\d$)',
+    );
+  }
+  v.checkPattern(
+    'stsRegion',
+    props.stsRegion,
+    v.REGION_PATTERN,
+    'a region such as "eu-central-1" (^[a-z]{2}-[a-z]+-\\d$)',
+  );
+  v.checkPattern('sessionName', props.sessionName, v.SESSION_NAME_PATTERN, '3 to 64 of letters, digits and +=,.@_-');
+  v.checkLength('description', props.description, 0, 1000);
+
+  // Network.
+  if (props.subnets !== undefined && props.subnetIds !== undefined) {
+    throw new EcsRunnerValidationError('subnetIds', props.subnetIds, 'either subnets or subnetIds, not both');
+  }
+  if (props.subnets === undefined && props.subnetIds === undefined && props.vpc === undefined) {
+    throw new EcsRunnerValidationError(
+      'subnets',
+      undefined,
+      '1 to 16 subnets (subnets, subnetIds, or a vpc to select private subnets from)',
+    );
+  }
+  v.checkCount('subnets', props.subnets, 1, 16);
+  v.checkCount('subnetIds', props.subnetIds, 1, 16);
+  for (const [i, subnetId] of (props.subnetIds ?? []).entries()) {
+    v.checkPattern(`subnetIds[${i}]`, subnetId, v.SUBNET_ID_PATTERN, 'a subnet id such as "subnet-0123456789abcdef0"');
+  }
+  for (const [i, subnet] of (props.subnets ?? []).entries()) {
+    v.checkPattern(
+      `subnets[${i}].subnetId`,
+      subnet.subnetId,
+      v.SUBNET_ID_PATTERN,
+      'a subnet id such as "subnet-0123456789abcdef0"',
+    );
+  }
+  const sgCount = (props.securityGroups?.length ?? 0) + (props.securityGroupIds?.length ?? 0);
+  if (sgCount > 5) {
+    throw new EcsRunnerValidationError(
+      'securityGroups and securityGroupIds',
+      [...(props.securityGroups ?? []), ...(props.securityGroupIds ?? [])],
+      'at most 5 security groups in all',
+    );
+  }
+  for (const [i, sgId] of (props.securityGroupIds ?? []).entries()) {
+    v.checkPattern(
+      `securityGroupIds[${i}]`,
+      sgId,
+      v.SECURITY_GROUP_ID_PATTERN,
+      'a security group id such as "sg-0123456789abcdef0"',
+    );
+  }
+  for (const [i, sg] of (props.securityGroups ?? []).entries()) {
+    v.checkPattern(
+      `securityGroups[${i}].securityGroupId`,
+      sg.securityGroupId,
+      v.SECURITY_GROUP_ID_PATTERN,
+      'a security group id such as "sg-0123456789abcdef0"',
+    );
+  }
+  if (props.cluster !== undefined && props.capacityStrategy !== undefined) {
+    throw new EcsRunnerValidationError(
+      'capacityStrategy',
+      props.capacityStrategy,
+      'no capacityStrategy with an existing cluster (configure the cluster itself)',
+    );
+  }
+
+  // Job.
+  checkEnvironment(props.environment);
+  checkSecrets(props.secrets);
+  if (
+    props.environment &&
+    props.secrets &&
+    !Token.isUnresolved(props.environment) &&
+    !Token.isUnresolved(props.secrets)
+  ) {
+    for (const name of Object.keys(props.secrets)) {
+      if (name in props.environment) {
+        throw new EcsRunnerValidationError(`secrets.${name}`, name, 'a variable name that is not also in environment');
+      }
+    }
+  }
+  v.checkPattern(
+    'image',
+    props.image,
+    v.IMAGE_PATTERN,
+    'a container image reference (^[a-zA-Z0-9._:/-]+(@<algorithm>:<hex digest>)?$), e.g. "123456789012.dkr.ecr.eu-central-1.amazonaws.com/runner:1.2.3"',
+  );
+  v.checkLength('image', props.image, 1, 255);
+  v.checkPattern(
+    'taskDefinitionFamilyPrefix',
+    props.taskDefinitionFamilyPrefix,
+    v.FAMILY_PREFIX_PATTERN,
+    '1 to 200 letters, digits, "_" or "-"',
+  );
+
+  // State.
+  if (props.stateBucket !== undefined) {
+    v.checkPattern(
+      'stateBucket.bucketName',
+      props.stateBucket.bucketName,
+      v.BUCKET_PATTERN,
+      'a bucket name the API accepts: ^[a-z0-9][a-z0-9-]*[a-z0-9]$ (no dots)',
+    );
+    v.checkLength('stateBucket.bucketName', props.stateBucket.bucketName, 3, 63);
+    if (props.destroyStateOnRemoval) {
+      throw new EcsRunnerValidationError(
+        'destroyStateOnRemoval',
+        true,
+        'false with an existing stateBucket (the runner never deletes a bucket it did not create)',
+      );
+    }
+  }
+  v.checkPattern(
+    'statePathPrefix',
+    props.statePathPrefix,
+    v.PATH_PREFIX_PATTERN,
+    'segments of letters, digits, ".", "_" or "-" separated by "/", e.g. "runners/prod"',
+  );
+  v.checkLength('statePathPrefix', props.statePathPrefix, 1, 512);
+  v.checkIntegerRange('noncurrentVersionTransitionDays', props.noncurrentVersionTransitionDays, 30, 36500);
+  v.checkIntegerRange('noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays, 1, 36500);
+  v.checkIntegerRange('abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1, 36500);
+  const transition = props.noncurrentVersionTransitionDays ?? 30;
+  const expiration = props.noncurrentVersionExpirationDays ?? 90;
+  if (!Token.isUnresolved(transition) && !Token.isUnresolved(expiration) && expiration <= transition) {
+    throw new EcsRunnerValidationError(
+      'noncurrentVersionExpirationDays',
+      expiration,
+      `more days than noncurrentVersionTransitionDays (${transition})`,
+    );
+  }
+  v.checkOneOf(
+    'logRetention',
+    props.logRetention,
+    Object.values(logs.RetentionDays).filter((d) => typeof d === 'number') as logs.RetentionDays[],
+  );
+  if (props.logRetention === logs.RetentionDays.INFINITE) {
+    throw new EcsRunnerValidationError('logRetention', props.logRetention, 'a finite retention from 1 to 3653 days');
+  }
+
+  // Governance.
+  v.checkPattern(
+    'rolePath',
+    props.rolePath,
+    /^\/(?:[\x21-\x7e]+\/)?$/,
+    'a path that starts and ends with "/", e.g. "/platform/runners/" (1 to 512 characters)',
+  );
+  v.checkLength('rolePath', props.rolePath, 1, 512);
+  v.checkTags('tags', props.tags);
+}
+
+function checkEnvironment(environment: Record<string, string> | undefined): void {
+  if (environment === undefined || Token.isUnresolved(environment)) return;
+  for (const [name, value] of Object.entries(environment)) {
+    v.checkPattern(
+      'environment key',
+      name,
+      v.ENV_NAME_PATTERN,
+      'a variable name of letters, digits and "_" that does not start with a digit',
+    );
+    if (typeof value !== 'string') {
+      throw new EcsRunnerValidationError(`environment.${name}`, value, 'a string');
+    }
+    v.checkLength(`environment.${name}`, value, 0, v.ENV_VALUE_MAX);
+  }
+}
+
+function checkSecrets(secrets: Record<string, string> | undefined): void {
+  if (secrets === undefined || Token.isUnresolved(secrets)) return;
+  for (const [name, arn] of Object.entries(secrets)) {
+    v.checkPattern(
+      'secrets key',
+      name,
+      v.ENV_NAME_PATTERN,
+      'a variable name of letters, digits and "_" that does not start with a digit',
+    );
+    if (typeof arn !== 'string') {
+      throw new EcsRunnerValidationError(
+        `secrets.${name}`,
+        arn,
+        'a Secrets Manager secret ARN or an SSM parameter ARN',
+      );
+    }
+    v.checkPattern(
+      `secrets.${name}`,
+      arn,
+      v.SECRET_ARN_PATTERN,
+      'a Secrets Manager secret ARN with its 6-character suffix (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf) or an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)',
+    );
+  }
+}
+
+/**
+ * The orchestrator's default session name is `<orgId>-<runnerId>`; STS refuses session names
+ * over 64 characters, so a long pair needs an explicit `sessionName`.
+ */
+function checkSessionName(props: EcsRunnerProps, orgId: string, runnerId: string): void {
+  if (props.sessionName !== undefined || Token.isUnresolved(orgId) || Token.isUnresolved(runnerId)) return;
+  const session = `${orgId}-${runnerId}`;
+  if (session.length > 64) {
+    throw new EcsRunnerValidationError(
+      'runnerId',
+      runnerId,
+      `an id that keeps the default session name "<orgId>-<runnerId>" (${session.length} characters) within STS's 64, or set sessionName`,
+    );
+  }
+}
+
+function resolveIssuer(props: EcsRunnerProps): string {
+  const fromArn =
+    props.oidcProviderArn && !Token.isUnresolved(props.oidcProviderArn)
+      ? v.OIDC_PROVIDER_ARN_PATTERN.exec(props.oidcProviderArn)?.[1]
+      : undefined;
+  const issuer = props.oidcIssuer ?? fromArn ?? DEFAULT_ISSUER;
+  if (fromArn !== undefined && !Token.isUnresolved(issuer) && fromArn !== issuer) {
+    throw new EcsRunnerValidationError(
+      'oidcProviderArn',
+      props.oidcProviderArn,
+      `the provider of oidcIssuer "${issuer}" (arn:<partition>:iam::<account>:oidc-provider/${issuer})`,
+    );
+  }
+  return issuer;
+}
+
+function resolveSubnetIds(props: EcsRunnerProps): string[] {
+  if (props.subnetIds) return [...props.subnetIds];
+  if (props.subnets) return props.subnets.map((s) => s.subnetId);
+  const selected = props.vpc!.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+  v.checkCount('subnets selected from vpc', selected, 1, 16);
+  return selected;
+}
+
+function normalizePrefix(prefix: string | undefined): string {
+  if (prefix === undefined || Token.isUnresolved(prefix)) return prefix ?? '';
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/**
+ * `<prefix>-<10 hex>`: a hash of what identifies the runner in the account. The stack name and
+ * construct path are unique within an account and region; the account and region are included
+ * when they are known at synth time, so an environment-agnostic stack deployed to several
+ * regions should set `runnerId` or a concrete `env`.
+ */
+function deriveRunnerId(scope: Construct, prefix: string): string {
+  const stack = Stack.of(scope);
+  const parts = [stack.stackName, scope.node.path];
+  if (!Token.isUnresolved(stack.account)) parts.push(stack.account);
+  if (!Token.isUnresolved(stack.region)) parts.push(stack.region);
+  const hash = createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 10);
+  return `${prefix}-${hash}`;
+}

@@ -1,0 +1,122 @@
+import { Token } from 'aws-cdk-lib';
+import { EcsRunnerValidationError } from './errors';
+
+/*
+ * Synth-time validation of user input. Every check passes unresolved tokens through:
+ * their value is only known at deploy time. Patterns marked "API" are copied from the
+ * orchestrator's OpenAPI description; the others are AWS's documented limits.
+ */
+
+/** API: RunnerCreateBody.id */
+export const RUNNER_ID_PATTERN = /^[a-z][a-z0-9_-]+$/;
+/** API: ServerlessEcsRunnerJob.region and AwsTemporaryAuth.sts_region */
+export const REGION_PATTERN = /^[a-z]{2}-[a-z]+-\d$/;
+/** API: S3StorageConfiguration.bucket */
+export const BUCKET_PATTERN = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
+/** API: S3StorageConfiguration.path_prefix */
+export const PATH_PREFIX_PATTERN = /^[a-zA-Z0-9._-]+(?:\/[a-zA-Z0-9._-]+)*\/?$/;
+/** API: ServerlessEcsRunnerJob.image */
+export const IMAGE_PATTERN = /^[a-zA-Z0-9._:/-]+(?:@[a-z0-9]+:[a-fA-F0-9]+)?$/;
+/** API: ServerlessEcsRunnerJob.secrets values */
+export const SECRET_ARN_PATTERN =
+  /^arn:aws:((secretsmanager:[^:]+:[^:]+:secret:[^:]+-[a-zA-Z0-9]{6})|(ssm:[^:]+:[^:]+:parameter\/.+))$/;
+/** Humanitec organization ids: lowercase letters, digits and dashes. */
+export const ORG_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** An OIDC issuer: a host name with an optional path, without scheme. */
+export const ISSUER_PATTERN =
+  /^(?=.{1,253}(?:\/|$))[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?::\d{1,5})?(?:\/[A-Za-z0-9._~-]+)*$/;
+export const OIDC_PROVIDER_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/(.+)$/;
+export const SUBNET_ID_PATTERN = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const SECURITY_GROUP_ID_PATTERN = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+/** ECS task definition family: up to 255 letters, numbers, hyphens and underscores. */
+export const FAMILY_PREFIX_PATTERN = /^[a-zA-Z0-9_-]{1,200}$/;
+/** POSIX-ish environment variable names, as ECS and Terraform accept them. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** STS RoleSessionName, intersected with the API's 3 to 64 characters. */
+export const SESSION_NAME_PATTERN = /^[\w+=,.@-]{3,64}$/;
+/** AWS tag keys and values: letters, digits, spaces and + - = . _ : / @ */
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+export const ENV_VALUE_MAX = 1024;
+
+/** True when the value is (or contains) a CDK token that is only known at deploy time. */
+export function unresolved(value: unknown): boolean {
+  return Token.isUnresolved(value);
+}
+
+export function checkPattern(property: string, value: string | undefined, pattern: RegExp, accepted: string): void {
+  if (value === undefined || unresolved(value)) return;
+  if (!pattern.test(value)) {
+    throw new EcsRunnerValidationError(property, value, accepted);
+  }
+}
+
+export function checkLength(property: string, value: string | undefined, min: number, max: number): void {
+  if (value === undefined || unresolved(value)) return;
+  if (value.length < min || value.length > max) {
+    throw new EcsRunnerValidationError(property, value, `${min} to ${max} characters`);
+  }
+}
+
+export function checkCount(property: string, items: readonly unknown[] | undefined, min: number, max: number): void {
+  if (items === undefined || unresolved(items)) return;
+  if (items.length < min || items.length > max) {
+    throw new EcsRunnerValidationError(property, items, `${min} to ${max} item(s)`);
+  }
+}
+
+export function checkIntegerRange(property: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined || unresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new EcsRunnerValidationError(property, value, `a whole number from ${min} to ${max}`);
+  }
+}
+
+export function checkOneOf<T>(property: string, value: T | undefined, allowed: readonly T[]): void {
+  if (value === undefined || unresolved(value)) return;
+  if (!allowed.includes(value)) {
+    throw new EcsRunnerValidationError(property, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  }
+}
+
+export function checkTags(property: string, tags: Record<string, string> | undefined): void {
+  if (tags === undefined) return;
+  if (unresolved(tags)) return;
+  const keys = Object.keys(tags);
+  if (keys.length > 40) {
+    throw new EcsRunnerValidationError(
+      property,
+      keys,
+      'at most 40 tags (AWS allows 50 per resource; 10 are left for the library and CloudFormation)',
+    );
+  }
+  for (const key of keys) {
+    const value = tags[key];
+    if (!unresolved(key)) {
+      if (key.length < 1 || key.length > 128 || !TAG_CHARS.test(key)) {
+        throw new EcsRunnerValidationError(
+          `${property} key`,
+          key,
+          '1 to 128 characters of letters, digits, spaces and + - = . _ : / @',
+        );
+      }
+      if (key.toLowerCase().startsWith('aws:')) {
+        throw new EcsRunnerValidationError(
+          `${property} key`,
+          key,
+          'a key that does not start with the reserved prefix "aws:"',
+        );
+      }
+    }
+    if (typeof value !== 'string') {
+      throw new EcsRunnerValidationError(`${property}.${key}`, value, 'a string');
+    }
+    if (!unresolved(value) && (value.length > 256 || !TAG_CHARS.test(value))) {
+      throw new EcsRunnerValidationError(
+        `${property}.${key}`,
+        value,
+        '0 to 256 characters of letters, digits, spaces and + - = . _ : / @',
+      );
+    }
+  }
+}
