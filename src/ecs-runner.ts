@@ -13,11 +13,27 @@ import { DEFAULT_ISSUER, PlatformOrchestratorOidcProvider } from './identity/oid
 import { RunnerRoles } from './identity/runner-roles';
 import { RunnerLogs } from './logging/runner-logs';
 import { runnerCreateBody } from './registration/runner-create-body';
-import { RunnerStateStore } from './state/runner-state';
+import { applyRoleGovernance } from './identity/role-governance';
+import { RunnerAccessLogsBucket, RunnerStateStore, StateReplication } from './state/runner-state';
 import * as v from './validation';
 
 /** The value of the `ManagedBy` tag on every taggable resource the library creates. */
 export const MANAGED_BY = 'platform-orchestrator-ecs-runner';
+
+/** Which log groups the execution role may write job logs to. */
+export enum ExecutionRoleLogAccess {
+  /**
+   * Any log group of the runner's account and region (CreateLogStream and PutLogEvents only;
+   * no CreateLogGroup). The orchestrator chooses the task definition's log configuration and
+   * does not document it, so this is the narrowest scope that lets every job start.
+   */
+  ACCOUNT_LOG_GROUPS = 'ACCOUNT_LOG_GROUPS',
+  /**
+   * Only the runner's job log group (`/platform-orchestrator/<runnerId>/jobs`). Jobs whose
+   * task definition logs elsewhere fail to start with an AccessDenied on CreateLogStream.
+   */
+  RUNNER_LOG_GROUP = 'RUNNER_LOG_GROUP',
+}
 
 /** Properties of {@link EcsRunner}. */
 export interface EcsRunnerProps {
@@ -226,11 +242,96 @@ export interface EcsRunnerProps {
   readonly abortIncompleteMultipartUploadDays?: number;
 
   /**
+   * A customer managed KMS key for the runner's data: the state bucket (SSE-KMS with a bucket
+   * key), both log groups, ECS Exec sessions, and the alarm topic of `addMonitoring`. Its key
+   * policy must let CloudWatch Logs use it for `/platform-orchestrator/<runnerId>/*`
+   * (the runner adds that statement only to a key it creates).
+   *
+   * @default - a new key when `createEncryptionKey` is true, otherwise none (SSE-S3 for state,
+   * AWS-owned keys for logs)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Create a customer managed KMS key (rotation on, retained) for the runner's data.
+   *
+   * @default false
+   */
+  readonly createEncryptionKey?: boolean;
+
+  /**
+   * Log S3 server access to the state bucket.
+   *
+   * @default true
+   */
+  readonly serverAccessLogs?: boolean;
+
+  /**
+   * Bucket that receives the state bucket's server access logs. It must not use SSE-KMS.
+   *
+   * @default - a stack-wide access-logs bucket, created with the first runner
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * Days a created access-logs bucket keeps logs.
+   *
+   * @default 365
+   */
+  readonly accessLogsRetentionDays?: number;
+
+  /**
+   * Replicate the state bucket to another bucket (usually another region) for disaster recovery.
+   *
+   * @default - no replication
+   */
+  readonly stateReplication?: StateReplication;
+
+  /**
    * Retention of the job and ECS Exec log groups.
    *
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Which log groups the execution role may write job logs to.
+   *
+   * @default ExecutionRoleLogAccess.ACCOUNT_LOG_GROUPS
+   */
+  readonly executionRoleLogAccess?: ExecutionRoleLogAccess;
+
+  /**
+   * Let operators open ECS Exec sessions into running jobs (if the orchestrator starts them
+   * with execute-command enabled): the task role gets the SSM message channels and may write
+   * the session log. Sessions are logged to the exec log group and encrypted with the key.
+   *
+   * @default false
+   */
+  readonly allowExecuteCommand?: boolean;
+
+  /**
+   * Statements added to the task role: what the Terraform the runner deploys needs.
+   *
+   * @default - none
+   */
+  readonly taskRoleStatements?: iam.PolicyStatement[];
+
+  /**
+   * Managed policies attached to the task role. AWS managed policies are only attached when
+   * given here.
+   *
+   * @default - none
+   */
+  readonly taskRoleManagedPolicies?: iam.IManagedPolicy[];
+
+  /**
+   * ARNs of roles, typically in other accounts, the task role may assume (and tag sessions
+   * of) to deploy there. Those roles must trust the task role.
+   *
+   * @default - none
+   */
+  readonly assumableRoleArns?: string[];
 
   /**
    * Permissions boundary of every IAM role the runner creates.
@@ -252,6 +353,14 @@ export interface EcsRunnerProps {
    * @default - only `ManagedBy`
    */
   readonly tags?: Record<string, string>;
+
+  /**
+   * Tag keys that must be set, in `tags` or as tags of the stack (e.g. Environment, Owner,
+   * CostCenter, ComplianceScope). A missing key is a synth-time error naming it.
+   *
+   * @default - none
+   */
+  readonly requiredTagKeys?: string[];
 }
 
 /**
@@ -289,6 +398,8 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
   public readonly jobLogGroup: logs.ILogGroup;
   /** Log group of ECS Exec sessions into jobs. */
   public readonly execLogGroup: logs.ILogGroup;
+  /** The runner's customer managed KMS key, when it has one. */
+  public readonly encryptionKey?: kms.IKey;
   /** The jobs' security groups. */
   public readonly connections: ec2.Connections;
   /** The subnets' ids, as registered. */
@@ -314,6 +425,20 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.orgId = props.orgId;
     this.runnerId = props.runnerId ?? deriveRunnerId(this, props.runnerIdPrefix ?? 'runner');
     checkSessionName(props, this.orgId, this.runnerId);
+
+    checkRequiredTags(props, stack);
+
+    // Encryption.
+    this.encryptionKey =
+      props.encryptionKey ??
+      (props.createEncryptionKey
+        ? new kms.Key(this, 'EncryptionKey', {
+            description: `Platform Orchestrator runner ${this.runnerId}: Terraform state, logs, ECS Exec, alarms`,
+            enableKeyRotation: true,
+            removalPolicy: RemovalPolicy.RETAIN,
+          })
+        : undefined);
+    const keyCreated = props.encryptionKey === undefined && this.encryptionKey !== undefined;
 
     // Identity: the account-wide OIDC provider of the issuer.
     const issuer = resolveIssuer(props);
@@ -349,8 +474,10 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
 
     // Logging.
     const logGroups = new RunnerLogs(this, 'Logs', {
+      runnerId: this.runnerId,
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: this.encryptionKey,
+      encryptionKeyCreated: keyCreated,
     });
     this.jobLogGroup = logGroups.jobLogGroup;
     this.execLogGroup = logGroups.execLogGroup;
@@ -365,6 +492,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
         capacityStrategy: props.capacityStrategy ?? CapacityStrategy.ON_DEMAND,
         vpc: props.vpc,
         execLogGroup: logGroups.execLogGroup,
+        encryptionKey: this.encryptionKey,
       });
       this.cluster = created.cluster;
       this.clusterName = created.clusterName;
@@ -379,6 +507,13 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       noncurrentVersionTransitionDays: props.noncurrentVersionTransitionDays ?? 30,
       noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays ?? 90,
       abortIncompleteMultipartUploadDays: props.abortIncompleteMultipartUploadDays ?? 7,
+      encryptionKey: this.encryptionKey,
+      accessLogsBucket:
+        props.stateBucket !== undefined || props.serverAccessLogs === false
+          ? undefined
+          : (props.accessLogsBucket ?? RunnerAccessLogsBucket.forStack(this, props.accessLogsRetentionDays ?? 365)),
+      accessLogsPrefix: `${this.runnerId}/`,
+      replication: props.stateReplication,
     });
     this.stateBucket = this.state.bucket;
     this.statePathPrefix = this.state.pathPrefix;
@@ -396,16 +531,22 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       secretArns: Object.values(secrets),
       secretsEncryptionKeys: props.secretsEncryptionKeys ?? [],
       image: props.image,
-      taskLogGroupArns: [
-        stack.formatArn({
-          service: 'logs',
-          resource: 'log-group',
-          resourceName: '*',
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
+      jobLogGroupArns: [
+        props.executionRoleLogAccess === ExecutionRoleLogAccess.RUNNER_LOG_GROUP
+          ? logGroups.jobLogGroupArn
+          : stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
       ],
-      permissionsBoundary: props.permissionsBoundary,
-      rolePath: props.rolePath,
+      allowExecuteCommand: props.allowExecuteCommand ?? false,
+      execLogGroupArn: logGroups.execLogGroupArn,
+      encryptionKey: this.encryptionKey,
+      assumableRoleArns: [...(props.assumableRoleArns ?? [])],
+      taskRoleStatements: [...(props.taskRoleStatements ?? [])],
+      taskRoleManagedPolicies: [...(props.taskRoleManagedPolicies ?? [])],
     });
     this.taskManagerRole = roles.taskManagerRole;
     this.executionRole = roles.executionRole;
@@ -437,6 +578,14 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       value: this.registrationBody,
       description: `Platform Orchestrator RunnerCreateBody of runner ${this.runnerId} (org ${this.orgId})`,
     });
+
+    // Governance: boundary and path on every role under the runner, and on the stack-level
+    // provider that deletes a test stack's state objects.
+    applyRoleGovernance(this, props.permissionsBoundary, props.rolePath);
+    const autoDelete = stack.node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    if (autoDelete && props.destroyStateOnRemoval) {
+      applyRoleGovernance(autoDelete, props.permissionsBoundary, props.rolePath);
+    }
 
     // Tags.
     Tags.of(this).add('ManagedBy', MANAGED_BY);
@@ -706,6 +855,20 @@ function checkSessionName(props: EcsRunnerProps, orgId: string, runnerId: string
       runnerId,
       `an id that keeps the default session name "<orgId>-<runnerId>" (${session.length} characters) within STS's 64, or set sessionName`,
     );
+  }
+}
+
+/** Every required tag key must be set in `tags` or on the stack. */
+function checkRequiredTags(props: EcsRunnerProps, stack: Stack): void {
+  const given = new Set([...Object.keys(props.tags ?? {}), ...Object.keys(stack.tags.tagValues())]);
+  for (const key of props.requiredTagKeys ?? []) {
+    if (!Token.isUnresolved(key) && !given.has(key)) {
+      throw new EcsRunnerValidationError(
+        'tags',
+        Object.keys(props.tags ?? {}).join(', '),
+        `a value for the required tag key "${key}" (requiredTagKeys), in tags or as a stack tag`,
+      );
+    }
   }
 }
 

@@ -26,12 +26,20 @@ export interface RunnerRolesProps {
   readonly secretsEncryptionKeys: kms.IKey[];
   /** The job image, when the user chose one. */
   readonly image?: string;
-  /** Log groups the execution role may write task logs to. */
-  readonly taskLogGroupArns: string[];
-  /** Permissions boundary for every role. */
-  readonly permissionsBoundary?: iam.IManagedPolicy;
-  /** IAM path of every role. */
-  readonly rolePath?: string;
+  /** ARN patterns of the log groups the execution role may write job logs to. */
+  readonly jobLogGroupArns: string[];
+  /** Let jobs open ECS Exec sessions (task role: SSM message channels and the exec log group). */
+  readonly allowExecuteCommand: boolean;
+  /** ARN of the exec log group. */
+  readonly execLogGroupArn: string;
+  /** The runner's CMK, when it has one: ECS Exec sessions are encrypted with it. */
+  readonly encryptionKey?: kms.IKey;
+  /** Roles, e.g. in other accounts, the task role may assume to deploy. */
+  readonly assumableRoleArns: string[];
+  /** Extra statements of the task role. */
+  readonly taskRoleStatements: iam.PolicyStatement[];
+  /** Extra managed policies of the task role. */
+  readonly taskRoleManagedPolicies: iam.IManagedPolicy[];
 }
 
 /**
@@ -51,10 +59,8 @@ export class RunnerRoles extends Construct {
   constructor(scope: Construct, id: string, props: RunnerRolesProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const common = { permissionsBoundary: props.permissionsBoundary, path: props.rolePath };
 
     this.taskManagerRole = new iam.Role(this, 'TaskManagerRole', {
-      ...common,
       description: `Assumed by the Platform Orchestrator (${props.issuer}) to run Terraform jobs of runner ${props.runnerId}`,
       assumedBy: new iam.WebIdentityPrincipal(props.oidcProviderArn, {
         StringEquals: {
@@ -71,17 +77,19 @@ export class RunnerRoles extends Construct {
     });
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
-      ...common,
       description: `ECS task execution role of runner ${props.runnerId}: image pull, logs, job secrets`,
       assumedBy: ecsTasks,
       inlinePolicies: { Execution: executionPolicy(stack, props) },
     });
 
     this.taskRole = new iam.Role(this, 'TaskRole', {
-      ...common,
       description: `Credentials of the Terraform jobs of runner ${props.runnerId}`,
       assumedBy: new iam.CompositePrincipal(ecsTasks, new iam.ArnPrincipal(this.taskManagerRole.roleArn)),
+      managedPolicies: props.taskRoleManagedPolicies.length > 0 ? [...props.taskRoleManagedPolicies] : undefined,
     });
+    for (const statement of taskRoleStatements(props)) {
+      this.taskRole.addToPrincipalPolicy(statement);
+    }
 
     // A separate policy resource: the task role trusts the task-manager role and the
     // task-manager role passes the task role, so an inline policy would be a cycle.
@@ -156,13 +164,62 @@ function taskManagerPolicy(stack: Stack, props: RunnerRolesProps, passRoleArns: 
   });
 }
 
+function taskRoleStatements(props: RunnerRolesProps): iam.PolicyStatement[] {
+  const statements = [...props.taskRoleStatements];
+  if (props.assumableRoleArns.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'AssumeDeploymentRoles',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [...props.assumableRoleArns],
+      }),
+    );
+  }
+  if (props.allowExecuteCommand) {
+    statements.push(
+      new iam.PolicyStatement({
+        // The service authorization reference gives the SSM message channel actions no resource type.
+        sid: 'EcsExecMessageChannels',
+        actions: [
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+        ],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        // The ECS Exec agent checks the log group exists; DescribeLogGroups has no resource type.
+        sid: 'EcsExecFindLogGroup',
+        actions: ['logs:DescribeLogGroups'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'EcsExecWriteSessionLogs',
+        actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        resources: [`${props.execLogGroupArn}:*`],
+      }),
+    );
+    if (props.encryptionKey) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'EcsExecSessionEncryption',
+          actions: ['kms:Decrypt'],
+          resources: [props.encryptionKey.keyArn],
+        }),
+      );
+    }
+  }
+  return statements;
+}
+
 function executionPolicy(stack: Stack, props: RunnerRolesProps): iam.PolicyDocument {
   const doc = new iam.PolicyDocument();
   doc.addStatements(
     new iam.PolicyStatement({
       sid: 'WriteJobLogs',
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: props.taskLogGroupArns.map((arn) => `${arn}:*`),
+      resources: props.jobLogGroupArns.map((arn) => `${arn}:*`),
     }),
   );
   const secretsManager = props.secretArns.filter((arn) => arn.startsWith('arn:aws:secretsmanager:'));
