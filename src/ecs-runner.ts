@@ -790,6 +790,33 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
     throw new EcsRunnerValidationError('logRetention', props.logRetention, 'a finite retention from 1 to 3653 days');
   }
 
+  // Encryption, access logs, replication, task role.
+  if (props.encryptionKey !== undefined && props.createEncryptionKey) {
+    throw new EcsRunnerValidationError('createEncryptionKey', true, 'false when encryptionKey is given');
+  }
+  if (props.accessLogsBucket !== undefined && props.serverAccessLogs === false) {
+    throw new EcsRunnerValidationError('accessLogsBucket', 'given', 'no accessLogsBucket when serverAccessLogs is false');
+  }
+  if (props.stateBucket !== undefined && (props.accessLogsBucket !== undefined || props.stateReplication !== undefined)) {
+    throw new EcsRunnerValidationError(
+      props.accessLogsBucket !== undefined ? 'accessLogsBucket' : 'stateReplication',
+      'given',
+      'configure access logging and replication on the existing stateBucket itself',
+    );
+  }
+  v.checkIntegerRange('accessLogsRetentionDays', props.accessLogsRetentionDays, 1, 36500);
+  for (const [i, arn] of (props.assumableRoleArns ?? []).entries()) {
+    v.checkPattern(
+      `assumableRoleArns[${i}]`,
+      arn,
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+      'an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<path and name>',
+    );
+  }
+  for (const [i, key] of (props.requiredTagKeys ?? []).entries()) {
+    v.checkLength(`requiredTagKeys[${i}]`, key, 1, 128);
+  }
+
   // Governance.
   v.checkPattern(
     'rolePath',

@@ -72,7 +72,7 @@ export class RunnerRoles extends Construct {
 
     // ECS only assumes the two task roles on behalf of this account's tasks (confused deputy).
     const ecsTasks = new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({
-      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      StringEquals: { 'aws:SourceAccount': stack.account },
       ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ecs', resource: '*' }) },
     });
 
@@ -250,7 +250,7 @@ function executionPolicy(stack: Stack, props: RunnerRolesProps): iam.PolicyDocum
         resources: props.secretsEncryptionKeys.map((key) => key.keyArn),
         conditions: {
           StringEquals: {
-            'kms:ViaService': [`secretsmanager.${Aws.REGION}.amazonaws.com`, `ssm.${Aws.REGION}.amazonaws.com`],
+            'kms:ViaService': [`secretsmanager.${stack.region}.amazonaws.com`, `ssm.${stack.region}.amazonaws.com`],
           },
         },
       }),

@@ -1,0 +1,353 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { CapacityStrategy, EcsRunner, MANAGED_BY } from 'platform-orchestrator-ecs-runner';
+import { registrationBodies } from './support/cfn';
+import { assertValid } from './support/openapi';
+import { logicalId, minimalProps, newStack, SUBNETS, synthRunner } from './support/stacks';
+
+describe('EcsRunner: the reference module scenarios', () => {
+  test('defaults: cluster, OIDC provider, three roles, state bucket, log groups, one output', () => {
+    // GIVEN / WHEN
+    const { template, runner } = synthRunner();
+
+    // THEN
+    template.resourceCountIs('AWS::ECS::Cluster', 1);
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+    template.resourceCountIs('AWS::IAM::Role', 3);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
+    });
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      DefaultCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Base: 1, Weight: 1 }],
+    });
+    template.hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: 'https://oidc.humanitec.dev',
+      ClientIdList: ['sts.amazonaws.com'],
+      ThumbprintList: Match.absent(),
+    });
+    expect(runner.runnerId).toMatch(/^runner-[0-9a-f]{10}$/);
+    const [body] = registrationBodies(template.toJSON());
+    expect(body.id).toBe(runner.runnerId);
+    expect(body.runner_configuration.job.is_public_ip_enabled).toBe(false);
+    expect(body.runner_configuration.job.subnets).toEqual(SUBNETS);
+    expect(body.runner_configuration.job.security_groups).toBeUndefined();
+    assertValid('RunnerCreateBody', body);
+  });
+
+  test('explicit runner id is used everywhere the orchestrator sees it', () => {
+    // GIVEN / WHEN
+    const { template } = synthRunner({ runnerId: 'prod-runner' });
+
+    // THEN
+    const [body] = registrationBodies(template.toJSON());
+    expect(body.id).toBe('prod-runner');
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: {
+              StringEquals: {
+                'oidc.humanitec.dev:aud': 'sts.amazonaws.com',
+                'oidc.humanitec.dev:sub': 'my-org+prod-runner',
+              },
+            },
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/platform-orchestrator/prod-runner/jobs' });
+  });
+
+  test('runner id prefix: derived id is stable, prefixed and matches the API pattern', () => {
+    // GIVEN
+    const first = synthRunner({ runnerIdPrefix: 'team-a' }).runner.runnerId;
+    // WHEN the same stack and path are synthesized again
+    const again = synthRunner({ runnerIdPrefix: 'team-a' }).runner.runnerId;
+    // THEN
+    expect(first).toMatch(/^team-a-[0-9a-f]{10}$/);
+    expect(again).toBe(first);
+    expect(first).toMatch(/^[a-z][a-z0-9_-]+$/);
+  });
+
+  test('derived ids differ by stack name, construct path, account and region', () => {
+    const idOf = (stackName: string, path: string, account: string, region: string) => {
+      const stack = new Stack(new App(), stackName, { env: { account, region } });
+      return new EcsRunner(stack, path, minimalProps()).runnerId;
+    };
+    const base = idOf('S', 'Runner', '123456789012', 'eu-central-1');
+    const others = [
+      idOf('T', 'Runner', '123456789012', 'eu-central-1'),
+      idOf('S', 'Runner2', '123456789012', 'eu-central-1'),
+      idOf('S', 'Runner', '210987654321', 'eu-central-1'),
+      idOf('S', 'Runner', '123456789012', 'eu-west-1'),
+    ];
+    expect(new Set([base, ...others]).size).toBe(5);
+  });
+
+  test('existing cluster: no cluster created; its ARN (not a wildcard) scopes RunTask', () => {
+    // GIVEN
+    const stack = newStack();
+    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Existing', {
+      clusterName: 'shared-cluster',
+      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+        vpcId: 'vpc-0123456789abcdef0',
+        availabilityZones: ['eu-central-1a'],
+      }),
+    });
+    // WHEN
+    const { template, runner } = synthRunner({ cluster }, stack);
+    // THEN
+    template.resourceCountIs('AWS::ECS::Cluster', 0);
+    template.resourceCountIs('AWS::ECS::ClusterCapacityProviderAssociations', 0);
+    expect(runner.clusterArn).toBeDefined();
+    expect(stack.resolve(runner.clusterArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:cluster/shared-cluster']],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ecs:RunTask',
+            Condition: { ArnEquals: { 'ecs:cluster': stack.resolve(runner.clusterArn) } },
+          }),
+        ]),
+      },
+    });
+    const [body] = registrationBodies(template.toJSON());
+    expect(body.runner_configuration.job.cluster).toBe('shared-cluster');
+  });
+
+  test('additional tags and ManagedBy on every taggable resource', () => {
+    // GIVEN / WHEN
+    const { template } = synthRunner({ tags: { Team: 'platform', CostCenter: '1234' } });
+    // THEN every resource that takes Tags carries all three
+    const taggable = ['AWS::ECS::Cluster', 'AWS::S3::Bucket', 'AWS::IAM::Role', 'AWS::Logs::LogGroup'];
+    for (const type of taggable) {
+      const resources = template.findResources(type);
+      expect(Object.keys(resources).length).toBeGreaterThan(0);
+      for (const [id, resource] of Object.entries(resources)) {
+        if (id.startsWith('PlatformOrchestratorRunnerAccessLogs')) continue; // shared by runners: ManagedBy only
+        const tags = Object.fromEntries((resource.Properties.Tags ?? []).map((t: any) => [t.Key, t.Value]));
+        expect({ id, tags }).toEqual({
+          id,
+          tags: expect.objectContaining({ ManagedBy: MANAGED_BY, Team: 'platform', CostCenter: '1234' }),
+        });
+      }
+    }
+  });
+
+  test('security groups: given groups and ids are registered, at most 5', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-central-1a'],
+    });
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0');
+    // WHEN
+    const { template, runner } = synthRunner(
+      { vpc, securityGroups: [sg], securityGroupIds: ['sg-0fedcba9876543210'] },
+      stack,
+    );
+    // THEN
+    const [body] = registrationBodies(template.toJSON());
+    expect(body.runner_configuration.job.security_groups).toEqual(['sg-0123456789abcdef0', 'sg-0fedcba9876543210']);
+    expect(runner.connections.securityGroups).toHaveLength(2);
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+  });
+
+  test('with a VPC and no security group, an egress-only group is created', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-central-1a'],
+    });
+    // WHEN
+    const { template, runner } = synthRunner({ vpc }, stack);
+    // THEN
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.absent(),
+      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1' }],
+    });
+    const [body] = registrationBodies(template.toJSON());
+    expect(body.runner_configuration.job.security_groups).toHaveLength(1);
+    expect(runner.connections.securityGroups).toHaveLength(1);
+  });
+
+  test('without VPC or security group, a warning says ECS uses the default group', () => {
+    const { stack } = synthRunner();
+    Annotations.fromStack(stack).hasWarning('/TestStack/Runner', Match.stringLikeRegexp('default security group'));
+  });
+
+  test('subnets as ISubnets and public IP opt-in', () => {
+    // GIVEN
+    const stack = newStack();
+    const subnets = SUBNETS.map((id, i) => ec2.Subnet.fromSubnetId(stack, `S${i}`, id));
+    // WHEN
+    const runner = new EcsRunner(stack, 'Runner', { orgId: 'my-org', subnets, assignPublicIp: true });
+    // THEN
+    const [body] = registrationBodies(Template.fromStack(stack).toJSON());
+    expect(body.runner_configuration.job.subnets).toEqual(SUBNETS);
+    expect(body.runner_configuration.job.is_public_ip_enabled).toBe(true);
+    expect(runner.subnetIds).toEqual(SUBNETS);
+  });
+
+  test('existing OIDC provider: none created, the role trusts the given ARN', () => {
+    // GIVEN
+    const arn = 'arn:aws:iam::123456789012:oidc-provider/oidc.humanitec.dev';
+    // WHEN
+    const { template, runner } = synthRunner({ oidcProviderArn: arn });
+    // THEN
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    expect(runner.oidcProviderArn).toBe(arn);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Federated: arn }, Action: 'sts:AssumeRoleWithWebIdentity' })],
+      },
+    });
+  });
+
+  test('custom issuer host (self-hosted Stellwerk): provider URL and condition keys follow it', () => {
+    // GIVEN / WHEN
+    const { template } = synthRunner({ oidcIssuer: 'oidc.stellwerk.example.com', runnerId: 'sw-runner' });
+    // THEN
+    template.hasResourceProperties('AWS::IAM::OIDCProvider', { Url: 'https://oidc.stellwerk.example.com' });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Condition: {
+              StringEquals: {
+                'oidc.stellwerk.example.com:aud': 'sts.amazonaws.com',
+                'oidc.stellwerk.example.com:sub': 'my-org+sw-runner',
+              },
+            },
+          }),
+        ],
+      },
+    });
+  });
+
+  test('existing provider with custom host: the host is read from the ARN, a mismatch is an error', () => {
+    // GIVEN
+    const arn = 'arn:aws:iam::123456789012:oidc-provider/oidc.stellwerk.example.com';
+    // WHEN the host is not given, it comes from the ARN
+    const { template } = synthRunner({ oidcProviderArn: arn, runnerId: 'sw-runner' });
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Condition: { StringEquals: Match.objectLike({ 'oidc.stellwerk.example.com:sub': 'my-org+sw-runner' }) },
+          }),
+        ],
+      },
+    });
+    // THEN an explicit but different host fails
+    expect(() => synthRunner({ oidcProviderArn: arn, oidcIssuer: 'oidc.humanitec.dev' })).toThrow(
+      /Invalid oidcProviderArn: .*oidc\.stellwerk\.example\.com.*Expected the provider of oidcIssuer "oidc\.humanitec\.dev"/,
+    );
+  });
+
+  test('two runners in one stack share one OIDC provider and get different ids', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    const a = new EcsRunner(stack, 'A', minimalProps());
+    const b = new EcsRunner(stack, 'B', minimalProps());
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+    expect(a.oidcProviderArn).toBe(b.oidcProviderArn);
+    expect(a.runnerId).not.toBe(b.runnerId);
+    template.resourceCountIs('AWS::ECS::Cluster', 2);
+    template.resourceCountIs('AWS::S3::Bucket', 3); // two state buckets, one shared access-log bucket
+    const bodies = registrationBodies(template.toJSON());
+    expect(bodies.map((body) => body.id).sort()).toEqual([a.runnerId, b.runnerId].sort());
+    bodies.forEach((body) => assertValid('RunnerCreateBody', body));
+  });
+
+  test('two issuers in one stack get one provider each', () => {
+    const stack = newStack();
+    new EcsRunner(stack, 'A', minimalProps());
+    new EcsRunner(stack, 'B', minimalProps({ oidcIssuer: 'oidc.stellwerk.example.com' }));
+    new EcsRunner(stack, 'C', minimalProps({ oidcIssuer: 'oidc.stellwerk.example.com' }));
+    Template.fromStack(stack).resourceCountIs('AWS::IAM::OIDCProvider', 2);
+  });
+});
+
+describe('EcsRunner: cluster options', () => {
+  test.each([
+    [CapacityStrategy.ON_DEMAND, [{ CapacityProvider: 'FARGATE', Base: 1, Weight: 1 }]],
+    [CapacityStrategy.SPOT, [{ CapacityProvider: 'FARGATE_SPOT', Base: 1, Weight: 1 }]],
+    [
+      CapacityStrategy.MIXED,
+      [
+        { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 3 },
+      ],
+    ],
+  ])('capacity strategy %s', (strategy, expected) => {
+    const { template } = synthRunner({ capacityStrategy: strategy });
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      DefaultCapacityProviderStrategy: expected,
+    });
+  });
+
+  test('ECS Exec sessions of a created cluster log to the exec log group', () => {
+    const { template } = synthRunner({ runnerId: 'exec-runner' });
+    const execGroup = logicalId(template, 'AWS::Logs::LogGroup', 'RunnerLogsExecLogGroup');
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      Configuration: {
+        ExecuteCommandConfiguration: {
+          Logging: 'OVERRIDE',
+          LogConfiguration: { CloudWatchLogGroupName: { Ref: execGroup }, CloudWatchEncryptionEnabled: false },
+        },
+      },
+    });
+  });
+});
+
+describe('EcsRunner: outputs and public members', () => {
+  test('one stack output per runner (outputs are limited to 200 per stack)', () => {
+    const { template } = synthRunner();
+    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(1);
+  });
+
+  test('exposes every sub-resource', () => {
+    const { runner } = synthRunner();
+    for (const member of [
+      runner.cluster,
+      runner.stateBucket,
+      runner.taskManagerRole,
+      runner.executionRole,
+      runner.taskRole,
+      runner.oidcProviderArn,
+      runner.jobLogGroup,
+      runner.execLogGroup,
+      runner.registrationBody,
+      runner.registrationBodyOutput,
+    ]) {
+      expect(member).toBeDefined();
+    }
+  });
+
+  test('registrationBody is the output value', () => {
+    const { runner, stack } = synthRunner();
+    expect(stack.resolve(runner.registrationBodyOutput.value)).toEqual(stack.resolve(runner.registrationBody));
+  });
+
+  test('props are not mutated', () => {
+    const props = minimalProps({ environment: { A: '1' }, tags: { T: 'v' } });
+    const copy = JSON.parse(JSON.stringify(props));
+    new EcsRunner(newStack(), 'Runner', props);
+    expect(JSON.parse(JSON.stringify(props))).toEqual(copy);
+  });
+});

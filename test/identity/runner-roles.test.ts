@@ -1,0 +1,353 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { EcsRunner, ExecutionRoleLogAccess } from 'platform-orchestrator-ecs-runner';
+import { logicalId, minimalProps, newStack, statementsOfRole, synthRunner } from '../support/stacks';
+
+const TASK_DEFS = (family = 'humanitec_') => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecs:eu-central-1:123456789012:task-definition/${family}*`]],
+});
+
+function roles(template: Template) {
+  return {
+    manager: logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskManagerRole'),
+    execution: logicalId(template, 'AWS::IAM::Role', 'RunnerRolesExecutionRole'),
+    task: logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskRole'),
+  };
+}
+
+describe('task-manager role', () => {
+  test('is trusted only through AssumeRoleWithWebIdentity with audience and subject', () => {
+    const { template, runner } = synthRunner({ runnerId: 'r1' });
+    const { manager } = roles(template);
+    const trust = template.toJSON().Resources[manager].Properties.AssumeRolePolicyDocument.Statement;
+    expect(trust).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Principal: { Federated: Stack.of(runner).resolve(runner.oidcProviderArn) },
+        Condition: {
+          StringEquals: { 'oidc.humanitec.dev:aud': 'sts.amazonaws.com', 'oidc.humanitec.dev:sub': 'my-org+r1' },
+        },
+      },
+    ]);
+  });
+
+  test('has exactly the permissions of the orchestrator flow', () => {
+    // GIVEN
+    const { template, stack, runner } = synthRunner({ runnerId: 'r1' });
+    const { manager, execution, task } = roles(template);
+    const cluster = stack.resolve(runner.clusterArn);
+    const clusterName = stack.resolve(runner.clusterName);
+    const tasksOfCluster = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/', clusterName, '/*']],
+    };
+    // THEN
+    expect(statementsOfRole(template, manager)).toEqual([
+      {
+        Sid: 'RegisterAndDeleteRunnerTaskDefinitions',
+        Effect: 'Allow',
+        Action: ['ecs:RegisterTaskDefinition', 'ecs:DeleteTaskDefinitions'],
+        Resource: TASK_DEFS(),
+      },
+      {
+        Sid: 'ListAndDeregisterTaskDefinitions',
+        Effect: 'Allow',
+        Action: ['ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition'],
+        Resource: '*',
+      },
+      {
+        Sid: 'RunRunnerTasksOnRunnerClusterOnly',
+        Effect: 'Allow',
+        Action: 'ecs:RunTask',
+        Resource: TASK_DEFS(),
+        Condition: { ArnEquals: { 'ecs:cluster': cluster } },
+      },
+      {
+        Sid: 'DescribeAndTagTasksOfRunnerCluster',
+        Effect: 'Allow',
+        Action: ['ecs:DescribeTasks', 'ecs:TagResource'],
+        Resource: tasksOfCluster,
+        Condition: { ArnEquals: { 'ecs:cluster': cluster } },
+      },
+      {
+        Sid: 'ListTasksOfRunnerCluster',
+        Effect: 'Allow',
+        Action: 'ecs:ListTasks',
+        Resource: '*',
+        Condition: { ArnEquals: { 'ecs:cluster': cluster } },
+      },
+      {
+        Sid: 'TagRunnerTaskDefinitionsOnRegister',
+        Effect: 'Allow',
+        Action: 'ecs:TagResource',
+        Resource: TASK_DEFS(),
+        Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      },
+      {
+        Sid: 'PassRunnerTaskRolesToEcsTasks',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: [{ 'Fn::GetAtt': [execution, 'Arn'] }, { 'Fn::GetAtt': [task, 'Arn'] }],
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  test('the family prefix scopes every task-definition statement', () => {
+    const { template } = synthRunner({ taskDefinitionFamilyPrefix: 'stellwerk-' });
+    const { manager } = roles(template);
+    const scoped = statementsOfRole(template, manager).filter(
+      (s) => s.Resource !== '*' && JSON.stringify(s.Action).includes('TaskDefinition'),
+    );
+    expect(scoped.length).toBeGreaterThan(0);
+    scoped.forEach((s) => expect(s.Resource).toEqual(TASK_DEFS('stellwerk-')));
+  });
+});
+
+describe('execution role', () => {
+  test('is trusted by ECS tasks of this account only', () => {
+    const { template } = synthRunner();
+    const { execution } = roles(template);
+    expect(template.toJSON().Resources[execution].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 'ecs-tasks.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '123456789012' },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:*']],
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  test('writes job logs and reads exactly the configured secrets (the reference forgets this)', () => {
+    // GIVEN
+    const secret = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db-AbCdEf';
+    const parameter = 'arn:aws:ssm:eu-central-1:123456789012:parameter/prod/token';
+    const { template } = synthRunner({ secrets: { DB: secret, TOKEN: parameter } });
+    // THEN
+    const { execution } = roles(template);
+    expect(statementsOfRole(template, execution)).toEqual([
+      {
+        Sid: 'WriteJobLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-central-1:123456789012:log-group:*:*']],
+        },
+      },
+      { Sid: 'ReadJobSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secret },
+      { Sid: 'ReadJobParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameter },
+    ]);
+  });
+
+  test('strict log scope: only the runner job log group', () => {
+    const { template } = synthRunner({
+      runnerId: 'strict',
+      executionRoleLogAccess: ExecutionRoleLogAccess.RUNNER_LOG_GROUP,
+    });
+    const { execution } = roles(template);
+    expect(statementsOfRole(template, execution)[0].Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':logs:eu-central-1:123456789012:log-group:/platform-orchestrator/strict/jobs:*',
+        ],
+      ],
+    });
+  });
+
+  test('a private ECR image gets pull rights on its repository only; a public image none', () => {
+    const ecr = synthRunner({ image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/runner/terraform:1.9' }).template;
+    const statements = statementsOfRole(ecr, roles(ecr).execution);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Sid: 'AuthenticateToEcr', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        {
+          Sid: 'PullJobImage',
+          Effect: 'Allow',
+          Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+          Resource: {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-central-1:123456789012:repository/runner/terraform'],
+            ],
+          },
+        },
+      ]),
+    );
+    const pub = synthRunner({ image: 'ghcr.io/acme/runner:1.0' }).template;
+    expect(JSON.stringify(statementsOfRole(pub, roles(pub).execution))).not.toContain('ecr:');
+  });
+
+  test('customer managed secret keys are decryptable through Secrets Manager and SSM only', () => {
+    const stack = newStack();
+    const key = kms.Key.fromKeyArn(
+      stack,
+      'K',
+      'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+    );
+    const { template } = synthRunner({ secretsEncryptionKeys: [key] }, stack);
+    expect(statementsOfRole(template, roles(template).execution)).toContainEqual({
+      Sid: 'DecryptJobSecrets',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: 'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': ['secretsmanager.eu-central-1.amazonaws.com', 'ssm.eu-central-1.amazonaws.com'],
+        },
+      },
+    });
+  });
+});
+
+describe('task role', () => {
+  test('is trusted by ECS tasks and by the task-manager role', () => {
+    const { template } = synthRunner();
+    const { manager, task } = roles(template);
+    expect(template.toJSON().Resources[task].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'ecs-tasks.amazonaws.com' } }),
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::GetAtt': [manager, 'Arn'] } } },
+    ]);
+  });
+
+  test('reads and writes state under the prefix, deletes only lock files', () => {
+    const { template } = synthRunner({ statePathPrefix: 'runners/prod' });
+    const { task } = roles(template);
+    const bucket = logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket');
+    const objects = (suffix: string) => ({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/runners/prod/${suffix}`]],
+    });
+    expect(statementsOfRole(template, task)).toEqual([
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] } },
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects('*') },
+      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: objects('*.tflock') },
+    ]);
+  });
+
+  test('with a CMK, gets the data-key operations through S3 only', () => {
+    const { template } = synthRunner({ createEncryptionKey: true });
+    const key = logicalId(template, 'AWS::KMS::Key', 'RunnerEncryptionKey');
+    expect(statementsOfRole(template, roles(template).task)).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
+    });
+  });
+
+  test('user statements, managed policies and assumable deployment roles', () => {
+    const stack = newStack();
+    const { template } = synthRunner(
+      {
+        taskRoleStatements: [
+          new iam.PolicyStatement({
+            actions: ['sqs:CreateQueue'],
+            resources: ['arn:aws:sqs:eu-central-1:123456789012:app-*'],
+          }),
+        ],
+        taskRoleManagedPolicies: [iam.ManagedPolicy.fromManagedPolicyName(stack, 'P', 'deploy-apps')],
+        assumableRoleArns: ['arn:aws:iam::210987654321:role/deployer'],
+      },
+      stack,
+    );
+    const { task } = roles(template);
+    const statements = statementsOfRole(template, task);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'sqs:CreateQueue',
+      Resource: 'arn:aws:sqs:eu-central-1:123456789012:app-*',
+    });
+    expect(statements).toContainEqual({
+      Sid: 'AssumeDeploymentRoles',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Resource: 'arn:aws:iam::210987654321:role/deployer',
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:policy/deploy-apps']] },
+      ],
+    });
+  });
+
+  test('ECS Exec opt-in: message channels, exec log group, key decrypt', () => {
+    const { template } = synthRunner({ runnerId: 'ex', allowExecuteCommand: true, createEncryptionKey: true });
+    const statements = statementsOfRole(template, roles(template).task);
+    expect(statements.map((s) => s.Sid).filter(Boolean)).toEqual(
+      expect.arrayContaining([
+        'EcsExecMessageChannels',
+        'EcsExecFindLogGroup',
+        'EcsExecWriteSessionLogs',
+        'EcsExecSessionEncryption',
+      ]),
+    );
+    expect(JSON.stringify(statementsOfRole(synthRunner().template, roles(synthRunner().template).task))).not.toContain(
+      'ssmmessages',
+    );
+  });
+});
+
+describe('partition awareness and governance', () => {
+  test('no IAM policy or trust policy hard-codes the aws partition', () => {
+    const { template } = synthRunner({
+      createEncryptionKey: true,
+      allowExecuteCommand: true,
+      image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/x:1',
+    });
+    const iamJson = JSON.stringify(
+      Object.values(template.toJSON().Resources as Record<string, any>).filter(
+        (r) => r.Type.startsWith('AWS::IAM::') || r.Type === 'AWS::KMS::Key',
+      ),
+    );
+    expect(iamJson).not.toMatch(/"arn:aws:/);
+  });
+
+  test('no AWS managed policy unless the user gives one', () => {
+    const { template } = synthRunner({ createEncryptionKey: true, stateReplication: undefined });
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/:aws:policy\//);
+  });
+
+  test('permissions boundary and path on every role, including CDK provider roles', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Gov', { env: { account: '123456789012', region: 'eu-central-1' } });
+    new EcsRunner(stack, 'Runner', {
+      ...minimalProps(),
+      permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(stack, 'B', 'platform-boundary'),
+      rolePath: '/platform/runners/',
+      destroyStateOnRemoval: true,
+    });
+    const rolesInStack = Template.fromStack(stack).findResources('AWS::IAM::Role');
+    expect(Object.keys(rolesInStack).length).toBeGreaterThanOrEqual(4);
+    for (const [id, role] of Object.entries(rolesInStack)) {
+      expect({ id, path: role.Properties.Path }).toEqual({ id, path: '/platform/runners/' });
+      expect({ id, boundary: role.Properties.PermissionsBoundary }).toEqual({
+        id,
+        boundary: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:policy/platform-boundary']],
+        },
+      });
+    }
+  });
+
+  test('roles carry the boundary ARN given as a managed policy object', () => {
+    const stack = newStack();
+    const boundary = new iam.ManagedPolicy(stack, 'Boundary', {
+      statements: [new iam.PolicyStatement({ actions: ['*'], resources: ['*'] })],
+    });
+    const { template } = synthRunner({ permissionsBoundary: boundary }, stack);
+    template.allResourcesProperties('AWS::IAM::Role', {
+      PermissionsBoundary: { Ref: Match.stringLikeRegexp('^Boundary') },
+    });
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * Renders CloudFormation intrinsic functions in a synthesized template to the strings
+ * CloudFormation would produce at deploy time, with fixed sample values for the account,
+ * region and physical ids. Used to check what a deployed stack outputs (e.g. the
+ * RunnerCreateBody) against the orchestrator's schema.
+ */
+export const SAMPLE_ACCOUNT = '123456789012';
+export const SAMPLE_REGION = 'eu-central-1';
+
+export interface RenderOptions {
+  readonly account?: string;
+  readonly region?: string;
+  readonly partition?: string;
+}
+
+export function render(value: any, template: any, opts: RenderOptions = {}): any {
+  const account = opts.account ?? SAMPLE_ACCOUNT;
+  const region = opts.region ?? SAMPLE_REGION;
+  const partition = opts.partition ?? 'aws';
+  const resources: Record<string, any> = template.Resources ?? {};
+
+  const physicalId = (logicalId: string): string => {
+    const type = resources[logicalId]?.Type;
+    if (!type) throw new Error(`Ref to unknown resource ${logicalId}`);
+    // Bucket and cluster names: lowercase, like CloudFormation's generated names.
+    return `${logicalId.toLowerCase()}-abc123`;
+  };
+  const arnOf = (logicalId: string): string => {
+    const type = resources[logicalId]?.Type;
+    switch (type) {
+      case 'AWS::IAM::Role':
+        return `arn:${partition}:iam::${account}:role${resources[logicalId].Properties?.Path ?? '/'}${physicalId(logicalId)}`;
+      case 'AWS::ECS::Cluster':
+        return `arn:${partition}:ecs:${region}:${account}:cluster/${physicalId(logicalId)}`;
+      case 'AWS::S3::Bucket':
+        return `arn:${partition}:s3:::${physicalId(logicalId)}`;
+      case 'AWS::KMS::Key':
+        return `arn:${partition}:kms:${region}:${account}:key/11111111-2222-3333-4444-555555555555`;
+      case 'AWS::IAM::OIDCProvider':
+        return `arn:${partition}:iam::${account}:oidc-provider/${resources[logicalId].Properties.Url.replace('https://', '')}`;
+      default:
+        return `arn:${partition}:unknown:${region}:${account}:${physicalId(logicalId)}`;
+    }
+  };
+
+  const walk = (v: any): any => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object') return v;
+    const keys = Object.keys(v);
+    if (keys.length === 1) {
+      const [k] = keys;
+      const arg = v[k];
+      switch (k) {
+        case 'Ref':
+          if (arg === 'AWS::AccountId') return account;
+          if (arg === 'AWS::Region') return region;
+          if (arg === 'AWS::Partition') return partition;
+          if (arg === 'AWS::URLSuffix') return 'amazonaws.com';
+          if (arg === 'AWS::StackName') return 'SampleStack';
+          return physicalId(arg);
+        case 'Fn::GetAtt': {
+          const [logicalId, attr] = arg;
+          if (attr === 'Arn') return arnOf(logicalId);
+          return `${physicalId(logicalId)}-${attr}`;
+        }
+        case 'Fn::Join':
+          return walk(arg[1]).join(arg[0]);
+        case 'Fn::Select':
+          return walk(arg[1])[arg[0]];
+        case 'Fn::Split':
+          return walk(arg[1]).split(arg[0]);
+        case 'Fn::ImportValue':
+          throw new Error(`cannot render Fn::ImportValue ${JSON.stringify(arg)}`);
+      }
+    }
+    const out: any = {};
+    for (const key of keys) out[key] = walk(v[key]);
+    return out;
+  };
+  return walk(value);
+}
+
+/** The deployed value of every output whose logical id contains `fragment`. */
+export function outputValues(template: any, fragment: string, opts: RenderOptions = {}): string[] {
+  return Object.entries(template.Outputs ?? {})
+    .filter(([key]) => key.includes(fragment))
+    .map(([, output]: [string, any]) => render(output.Value, template, opts));
+}
+
+/** The RunnerCreateBody outputs of a template, parsed. */
+export function registrationBodies(template: any, opts: RenderOptions = {}): any[] {
+  return outputValues(template, 'RunnerCreateBody', opts).map((json) => JSON.parse(json));
+}
+
+/**
+ * Renders intrinsic functions as readable placeholders, for showing a user what CloudFormation
+ * will fill in: `${AWS::AccountId}`, `${RunnerRolesTaskManagerRole6FB774F5.Arn}`.
+ */
+export function renderPlaceholders(value: any): any {
+  const walk = (v: any): any => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object') return v;
+    const keys = Object.keys(v);
+    if (keys.length === 1) {
+      const [k] = keys;
+      const arg = v[k];
+      if (k === 'Ref') return `\${${arg}}`;
+      if (k === 'Fn::GetAtt') return `\${${arg[0]}.${arg[1]}}`;
+      if (k === 'Fn::Join') return walk(arg[1]).join(arg[0]);
+    }
+    const out: any = {};
+    for (const key of keys) out[key] = walk(v[key]);
+    return out;
+  };
+  return walk(value);
+}

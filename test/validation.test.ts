@@ -1,0 +1,255 @@
+import { CfnResource, Lazy, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { EcsRunner, EcsRunnerProps, RunnerErrors } from 'platform-orchestrator-ecs-runner';
+import { registrationBodies } from './support/cfn';
+import { assertValid } from './support/openapi';
+import { minimalProps, newStack, synthRunner } from './support/stacks';
+
+const SECRET = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf';
+
+/** [case, props change, property named in the error, text of the accepted form] */
+const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, RegExp]> = [
+  ['org id with capitals', () => ({ orgId: 'My-Org' }), 'orgId', /lowercase letters/],
+  ['runner id with capitals', () => ({ runnerId: 'Prod' }), 'runnerId', /\^\[a-z\]\[a-z0-9_-\]\+\$/],
+  ['runner id of one character', () => ({ runnerId: 'p' }), 'runnerId', /pattern/],
+  ['runner id starting with a digit', () => ({ runnerId: '1runner' }), 'runnerId', /pattern/],
+  [
+    'runner id and prefix together',
+    () => ({ runnerId: 'abc', runnerIdPrefix: 'x' }),
+    'runnerIdPrefix',
+    /no runnerIdPrefix/,
+  ],
+  ['prefix with a dot', () => ({ runnerIdPrefix: 'a.b' }), 'runnerIdPrefix', /lowercase letter/],
+  ['issuer with scheme', () => ({ oidcIssuer: 'https://oidc.humanitec.dev' }), 'oidcIssuer', /no scheme/],
+  [
+    'provider ARN of another service',
+    () => ({ oidcProviderArn: 'arn:aws:iam::123456789012:role/x' }),
+    'oidcProviderArn',
+    /oidc-provider/,
+  ],
+  ['no subnets', () => ({ subnetIds: [] }), 'subnetIds', /1 to 16/],
+  [
+    '17 subnets',
+    () => ({
+      subnetIds: Array.from({ length: 17 }, (_, i) => `subnet-0123456789abcde${i.toString(16).padStart(2, '0')}`),
+    }),
+    'subnetIds',
+    /1 to 16/,
+  ],
+  ['malformed subnet id', () => ({ subnetIds: ['subnet-xyz'] }), 'subnetIds[0]', /subnet-0123456789abcdef0/],
+  [
+    'subnets and subnetIds',
+    (s) => ({ subnets: [ec2.Subnet.fromSubnetId(s, 'S', 'subnet-0123456789abcdef0')] }),
+    'subnetIds',
+    /not both/,
+  ],
+  ['no network at all', () => ({ subnetIds: undefined }), 'subnets', /1 to 16 subnets/],
+  [
+    '6 security groups',
+    () => ({
+      securityGroupIds: Array.from({ length: 6 }, (_, i) => `sg-0123456789abcde${i.toString(16).padStart(2, '0')}`),
+    }),
+    'securityGroups and securityGroupIds',
+    /at most 5/,
+  ],
+  [
+    'malformed security group id',
+    () => ({ securityGroupIds: ['sg-1'] }),
+    'securityGroupIds[0]',
+    /sg-0123456789abcdef0/,
+  ],
+  [
+    'environment value over 1024',
+    () => ({ environment: { BIG: 'x'.repeat(1025) } }),
+    'environment.BIG',
+    /0 to 1024 characters/,
+  ],
+  ['environment name with dash', () => ({ environment: { 'A-B': '1' } }), 'environment key', /variable name/],
+  [
+    'secret without suffix',
+    () => ({ secrets: { DB: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:db' } }),
+    'secrets.DB',
+    /6-character suffix/,
+  ],
+  [
+    'secret from another service',
+    () => ({ secrets: { DB: 'arn:aws:s3:::bucket/key' } }),
+    'secrets.DB',
+    /SSM parameter ARN/,
+  ],
+  [
+    'secret also in environment',
+    () => ({ secrets: { DB: SECRET }, environment: { DB: 'x' } }),
+    'secrets.DB',
+    /not also in environment/,
+  ],
+  ['image with spaces', () => ({ image: 'my image' }), 'image', /container image/],
+  [
+    'family prefix with colon',
+    () => ({ taskDefinitionFamilyPrefix: 'a:b' }),
+    'taskDefinitionFamilyPrefix',
+    /letters, digits/,
+  ],
+  ['session name too short', () => ({ sessionName: 'ab' }), 'sessionName', /3 to 64/],
+  ['sts region malformed', () => ({ stsRegion: 'Europe' }), 'stsRegion', /eu-central-1/],
+  [
+    'bucket name with dots',
+    (s) => ({ stateBucket: s3.Bucket.fromBucketName(s, 'B', 'my.bucket') }),
+    'stateBucket.bucketName',
+    /no dots/,
+  ],
+  [
+    'destroy with an existing bucket',
+    (s) => ({ stateBucket: s3.Bucket.fromBucketName(s, 'B', 'my-bucket'), destroyStateOnRemoval: true }),
+    'destroyStateOnRemoval',
+    /did not create/,
+  ],
+  ['path prefix with leading slash', () => ({ statePathPrefix: '/state' }), 'statePathPrefix', /separated by/],
+  [
+    'transition before 30 days',
+    () => ({ noncurrentVersionTransitionDays: 10 }),
+    'noncurrentVersionTransitionDays',
+    /30 to 36500/,
+  ],
+  [
+    'expiration before transition',
+    () => ({ noncurrentVersionExpirationDays: 30 }),
+    'noncurrentVersionExpirationDays',
+    /more days than/,
+  ],
+  [
+    'fractional multipart days',
+    () => ({ abortIncompleteMultipartUploadDays: 1.5 }),
+    'abortIncompleteMultipartUploadDays',
+    /whole number/,
+  ],
+  [
+    'log retention not allowed by CloudWatch',
+    () => ({ logRetention: 42 as logs.RetentionDays }),
+    'logRetention',
+    /one of/,
+  ],
+  ['infinite log retention', () => ({ logRetention: logs.RetentionDays.INFINITE }), 'logRetention', /1 to 3653 days/],
+  ['role path without trailing slash', () => ({ rolePath: '/platform' }), 'rolePath', /starts and ends/],
+  ['tag key with aws: prefix', () => ({ tags: { 'aws:owner': 'x' } }), 'tags key', /reserved prefix/],
+  ['tag value too long', () => ({ tags: { Owner: 'x'.repeat(257) } }), 'tags.Owner', /0 to 256/],
+  [
+    'required tag missing',
+    () => ({ requiredTagKeys: ['CostCenter'], tags: { Owner: 'me' } }),
+    'tags',
+    /required tag key "CostCenter"/,
+  ],
+  [
+    'assumable role not a role',
+    () => ({ assumableRoleArns: ['arn:aws:iam::123456789012:user/x'] }),
+    'assumableRoleArns[0]',
+    /IAM role ARN/,
+  ],
+  [
+    'capacity with an existing cluster',
+    () => ({
+      cluster: { clusterName: 'c', clusterArn: 'arn:aws:ecs:eu-central-1:123456789012:cluster/c' } as any,
+      capacityStrategy: 'SPOT' as any,
+    }),
+    'capacityStrategy',
+    /existing cluster/,
+  ],
+  [
+    'key given and created',
+    () => ({ encryptionKey: { keyArn: 'x' } as any, createEncryptionKey: true }),
+    'createEncryptionKey',
+    /false when encryptionKey/,
+  ],
+  [
+    'long org and runner id exceed the session name',
+    () => ({ orgId: 'a'.repeat(40), runnerId: 'r'.repeat(30) }),
+    'runnerId',
+    /64/,
+  ],
+];
+
+describe('invalid props fail at synth time with the library error', () => {
+  test.each(INVALID)('%s', (_name, change, property, accepted) => {
+    const stack = newStack();
+    let error: any;
+    try {
+      new EcsRunner(stack, 'Runner', { ...minimalProps(), ...change(stack) });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeDefined();
+    expect(RunnerErrors.isValidationError(error)).toBe(true);
+    expect(RunnerErrors.propertyOf(error)).toBe(property);
+    expect(error.message).toMatch(new RegExp(`^Invalid ${property.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    expect(error.message).toMatch(accepted);
+    // Nothing half-built: the failed runner added no resources.
+    expect(
+      stack.node
+        .findAll()
+        .filter((c) => CfnResource.isCfnResource(c))
+        .map((c) => c.node.path),
+    ).toEqual([]);
+  });
+
+  test('the stack region must be one the API accepts', () => {
+    const stack = newStack({ env: { account: '123456789012', region: 'us-gov-west-1' } });
+    expect(() => new EcsRunner(stack, 'Runner', minimalProps())).toThrow(/Invalid stack region: "us-gov-west-1"/);
+  });
+
+  test('RunnerErrors recognises only the library error', () => {
+    expect(RunnerErrors.isValidationError(new Error('x'))).toBe(false);
+    expect(RunnerErrors.propertyOf('x')).toBeUndefined();
+  });
+});
+
+describe('unresolved tokens pass unchecked', () => {
+  test('token org id, runner id, subnets, secrets, environment and bucket', () => {
+    const stack = newStack();
+    const token = (s: string) => Lazy.string({ produce: () => s });
+    const runner = new EcsRunner(stack, 'Runner', {
+      orgId: token('ORG'),
+      runnerId: token('ID'),
+      subnetIds: [token('S')],
+      securityGroupIds: [token('G')],
+      secrets: { DB: token('not-an-arn') },
+      environment: { E: token('v') },
+      image: token('img'),
+      statePathPrefix: token('p'),
+      stateBucket: s3.Bucket.fromBucketName(stack, 'B', token('b')),
+      tags: { T: token('v') },
+    });
+    expect(Token.isUnresolved(runner.runnerId)).toBe(true);
+  });
+
+  test('environment-agnostic stacks synthesize with a region token in the body', () => {
+    const stack = newStack({ env: undefined });
+    new EcsRunner(stack, 'Runner', minimalProps());
+    const [body] = registrationBodies(require('aws-cdk-lib/assertions').Template.fromStack(stack).toJSON());
+    assertValid('RunnerCreateBody', body);
+  });
+});
+
+describe('valid edge values are accepted', () => {
+  test.each([
+    ['runner id of two characters', { runnerId: 'ab' }],
+    ['environment value of exactly 1024', { environment: { BIG: 'x'.repeat(1024) } }],
+    [
+      '16 subnets',
+      { subnetIds: Array.from({ length: 16 }, (_, i) => `subnet-0123456789abcde${i.toString(16).padStart(2, '0')}`) },
+    ],
+    [
+      '5 security groups',
+      { securityGroupIds: Array.from({ length: 5 }, (_, i) => `sg-0123456789abcde${i.toString(16).padStart(2, '0')}`) },
+    ],
+    ['SSM parameter secret', { secrets: { P: 'arn:aws:ssm:eu-central-1:123456789012:parameter/a/b' } }],
+    ['image with digest', { image: 'public.ecr.aws/acme/runner@sha256:0123456789abcdef' }],
+    ['log retention of 10 years', { logRetention: logs.RetentionDays.TEN_YEARS }],
+    ['required tags given as stack tags', { requiredTagKeys: ['Owner'] }],
+  ])('%s', (_name, change) => {
+    const stack = newStack({ env: { account: '123456789012', region: 'eu-central-1' }, tags: { Owner: 'platform' } });
+    const { template } = synthRunner(change as any, stack);
+    registrationBodies(template.toJSON()).forEach((body) => assertValid('RunnerCreateBody', body));
+  });
+});
