@@ -4,14 +4,28 @@
 //   with the AWS SDK v3 left to the runtime that provides it;
 // - the CLI into bin/po-ecs-runner.js, self-contained (the package has no runtime dependencies).
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'fs';
 import { dirname, join } from 'path';
 import { fileURLToPath } from 'url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every bundle: entry point (must exist), output file, and how it runs. */
-export const BUNDLES = [];
+export const BUNDLES = [
+  {
+    // Runner registration custom resource handler (src/registration/runner-registration.ts).
+    entry: 'src/registration/registration.lambda.ts',
+    outfile: 'assets/registration-handler/index.js',
+    external: ['@aws-sdk/*'],
+  },
+  {
+    // The po-ecs-runner CLI: register, deregister, status.
+    entry: 'src/cli/po-ecs-runner.ts',
+    outfile: 'bin/po-ecs-runner.js',
+    banner: '#!/usr/bin/env node',
+    executable: true,
+  },
+];
 
 async function main() {
   for (const b of BUNDLES) {
@@ -33,7 +47,8 @@ async function main() {
       banner: b.banner ? { js: b.banner } : undefined,
       logLevel: 'warning',
     });
-    if (b.executable) writeFileSync(outfile, (await import('fs')).readFileSync(outfile), { mode: 0o755 });
+    // writeFileSync's mode only applies to a new file; esbuild has already written this one.
+    if (b.executable) chmodSync(outfile, 0o755);
     if (!process.env.CI_QUIET) console.log(`bundled ${b.entry} -> ${b.outfile} (${statSync(outfile).size} bytes)`);
   }
 }

@@ -1,0 +1,385 @@
+import { existsSync } from 'fs';
+import * as path from 'path';
+import { Annotations, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { EcsRunnerValidationError } from '../errors';
+import { applyRoleGovernance } from '../identity/role-governance';
+import * as v from '../validation';
+import { DEFAULT_API_URL, DEFAULT_DEADLINE_MS } from './api-client';
+
+/** A runner rule: which deployments the orchestrator sends to the runner. */
+export interface RunnerRuleProps {
+  /**
+   * The environment type the rule matches, e.g. `development`. It must exist in the organization.
+   *
+   * @default - any environment type
+   */
+  readonly environmentType?: string;
+
+  /**
+   * The project the rule matches, e.g. `my-app`. It must exist in the organization.
+   *
+   * @default - any project
+   */
+  readonly projectId?: string;
+}
+
+/** Properties of {@link RunnerRegistration}. */
+export interface RunnerRegistrationProps {
+  /** The runner's id in the orchestrator; must equal the `id` in `body`. Pattern `^[a-z][a-z0-9_-]+$`. */
+  readonly runnerId: string;
+
+  /** The orchestrator organization to register the runner in. */
+  readonly orgId: string;
+
+  /**
+   * The orchestrator API's `RunnerCreateBody` as a JSON string, e.g. `EcsRunner.registrationBody`.
+   * May contain CloudFormation references resolved at deploy time.
+   */
+  readonly body: string;
+
+  /**
+   * Secrets Manager secret holding the orchestrator API token: either the token itself or JSON
+   * `{"token": "..."}`. Only its ARN goes into the template; the registration handler reads
+   * it at deploy time and may read nothing else.
+   */
+  readonly apiTokenSecret: secretsmanager.ISecret;
+
+  /**
+   * Base URL of the orchestrator API (a self-hosted Stellwerk installation has its own).
+   *
+   * @default 'https://api.humanitec.dev'
+   */
+  readonly apiUrl?: string;
+
+  /**
+   * When a runner with this id already exists in the organization, take it over and update it
+   * to this configuration instead of failing the deployment.
+   *
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+
+  /**
+   * What happens to the registration when it leaves the stack: `DESTROY` deregisters the
+   * runner (and deletes the rules this registration declares), `RETAIN` leaves both in place.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Runner rules created after the runner and deleted before it. Rules made for the runner
+   * outside this registration are left alone.
+   *
+   * @default - no rules
+   */
+  readonly rules?: RunnerRuleProps[];
+
+  /**
+   * Permissions boundary of every IAM role the registration adds (the handler's and the
+   * custom resource provider framework's). All registrations in a stack share one provider and
+   * must agree on it.
+   *
+   * @default - none
+   */
+  readonly permissionsBoundary?: iam.IManagedPolicy;
+
+  /**
+   * IAM path of every role the registration adds, e.g. `/platform/runners/`. All registrations
+   * in a stack must agree on it.
+   *
+   * @default '/'
+   */
+  readonly rolePath?: string;
+}
+
+/**
+ * Registers a runner with the Platform Orchestrator on deploy, updates it on change and
+ * deregisters it on removal, through a CloudFormation custom resource. The API token is read
+ * from Secrets Manager at deploy time and never appears in the template.
+ *
+ * One provider (handler Lambda function, provider framework, their roles and log groups) is
+ * created per stack and shared by all registrations in it.
+ */
+export class RunnerRegistration extends Construct {
+  /** The runner's id in the orchestrator. */
+  public readonly runnerId: string;
+  /** The organization the runner is registered in. */
+  public readonly orgId: string;
+  /** The custom resource; its physical id is `<orgId>/<runnerId>`. */
+  public readonly resource: CustomResource;
+  /** The handler function, shared by the stack's registrations: alarm on its errors. */
+  public readonly handlerFunction: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: RunnerRegistrationProps) {
+    super(scope, id);
+    validate(this, props);
+    this.runnerId = props.runnerId;
+    this.orgId = props.orgId;
+
+    const provider = RegistrationProvider.of(this, props.permissionsBoundary, props.rolePath);
+    provider.grantSecretRead(props.apiTokenSecret);
+    this.handlerFunction = provider.handler;
+
+    const rules = (props.rules ?? []).map((r) => {
+      const out: Record<string, string> = {};
+      if (r.environmentType !== undefined) out.env_type_id = r.environmentType;
+      if (r.projectId !== undefined) out.project_id = r.projectId;
+      return out;
+    });
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::PlatformOrchestratorRunner',
+      properties: {
+        OrgId: props.orgId,
+        RunnerId: props.runnerId,
+        ApiUrl: props.apiUrl ?? DEFAULT_API_URL,
+        Body: props.body,
+        TokenSecretArn: props.apiTokenSecret.secretArn,
+        AdoptExisting: String(props.adoptExisting ?? false),
+        RetainOnDelete: String(removalPolicy === RemovalPolicy.RETAIN),
+        Rules: Stack.of(this).toJsonString(rules),
+      },
+    });
+  }
+}
+
+/** Directory of the bundled handler: `<package>/assets/registration-handler`, from src/ and lib/ alike. */
+const HANDLER_ASSET = path.join(__dirname, '..', '..', 'assets', 'registration-handler');
+const PROVIDER_ID = 'PlatformOrchestratorRegistrationProvider';
+
+/** The stack's one registration provider; created by the first registration. */
+class RegistrationProvider extends Construct {
+  public static of(scope: Construct, boundary: iam.IManagedPolicy | undefined, rolePath: string | undefined) {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(PROVIDER_ID) as RegistrationProvider | undefined;
+    if (existing === undefined) return new RegistrationProvider(stack, PROVIDER_ID, boundary, rolePath);
+    const boundaryArn = boundary?.managedPolicyArn;
+    if (boundaryArn !== existing.boundaryArn) {
+      throw new EcsRunnerValidationError(
+        'permissionsBoundary',
+        boundaryArn ?? 'none',
+        `the permissions boundary of the stack's other registrations (${existing.boundaryArn ?? 'none'}): they share one provider`,
+      );
+    }
+    if ((rolePath ?? '/') !== existing.rolePath) {
+      throw new EcsRunnerValidationError(
+        'rolePath',
+        rolePath ?? '/',
+        `the role path of the stack's other registrations ("${existing.rolePath}"): they share one provider`,
+      );
+    }
+    return existing;
+  }
+
+  public readonly serviceToken: string;
+  public readonly handler: lambda.IFunction;
+  private readonly handlerRole: iam.Role;
+  private readonly boundaryArn: string | undefined;
+  private readonly rolePath: string;
+
+  private constructor(
+    scope: Construct,
+    id: string,
+    boundary: iam.IManagedPolicy | undefined,
+    rolePath: string | undefined,
+  ) {
+    super(scope, id);
+    if (!existsSync(path.join(HANDLER_ASSET, 'index.js'))) {
+      throw new Error(
+        `The registration handler bundle is missing at ${HANDLER_ASSET}/index.js: run "npm run bundle" (a published package includes it)`,
+      );
+    }
+    this.boundaryArn = boundary?.managedPolicyArn;
+    this.rolePath = rolePath ?? '/';
+    const roleProps = { permissionsBoundary: boundary, path: rolePath };
+    const lambdaPrincipal = new iam.ServicePrincipal('lambda.amazonaws.com');
+
+    // The handler: reads the token secret(s) and writes its own logs, nothing else.
+    const handlerLogs = new logs.LogGroup(this, 'HandlerLogGroup', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.handlerRole = new iam.Role(this, 'HandlerRole', {
+      ...roleProps,
+      description: 'Registers Platform Orchestrator runners: reads the API token secret, writes its logs',
+      assumedBy: lambdaPrincipal,
+    });
+    handlerLogs.grantWrite(this.handlerRole);
+    const handler = new lambda.Function(this, 'Handler', {
+      description: 'Registers Platform Orchestrator runners (custom resource onEvent handler)',
+      code: lambda.Code.fromAsset(HANDLER_ASSET),
+      handler: 'index.onEvent',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      memorySize: 256,
+      // The client's overall deadline, plus time for the secret and a clean error report.
+      timeout: Duration.millis(DEFAULT_DEADLINE_MS + 60_000),
+      role: this.handlerRole,
+      logGroup: handlerLogs,
+      environment: { PO_API_DEADLINE_MS: String(DEFAULT_DEADLINE_MS) },
+    });
+    handler.node.addDependency(this.handlerRole);
+    this.handler = handler;
+
+    // The provider framework's function: invokes the handler, writes its own logs.
+    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogGroup', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
+      ...roleProps,
+      description: 'Custom resource provider framework of the Platform Orchestrator runner registration',
+      assumedBy: lambdaPrincipal,
+    });
+    frameworkLogs.grantWrite(frameworkRole);
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: handler,
+      frameworkOnEventRole: frameworkRole,
+      logGroup: frameworkLogs,
+    });
+    this.serviceToken = provider.serviceToken;
+    // Both roles get boundary and path above; the aspect also covers any role the provider
+    // framework may add itself.
+    applyRoleGovernance(this, boundary, rolePath);
+  }
+
+  public grantSecretRead(secret: secretsmanager.ISecret): void {
+    secret.grantRead(this.handlerRole);
+    if (secret.encryptionKey !== undefined) {
+      // grantRead grants kms:Decrypt through a ViaServicePrincipal, which lands only in a key
+      // policy the CDK manages: an imported key would get nothing, and the handler could not
+      // decrypt the token. So the role gets the same permission, still only via Secrets Manager.
+      this.handlerRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [secret.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${secret.env.region}.amazonaws.com` } },
+        }),
+      );
+    }
+  }
+}
+
+const RULE_ID = /^[a-z](?:-?[a-z0-9]+)+$/;
+
+function validate(scope: Construct, props: RunnerRegistrationProps): void {
+  for (const name of ['runnerId', 'orgId', 'body'] as const) {
+    if (typeof props[name] !== 'string') {
+      throw new EcsRunnerValidationError(name, props[name], 'a string');
+    }
+  }
+  if (props.apiTokenSecret === undefined || props.apiTokenSecret === null) {
+    throw new EcsRunnerValidationError(
+      'apiTokenSecret',
+      props.apiTokenSecret,
+      'a Secrets Manager secret holding the API token',
+    );
+  }
+  v.checkPattern(
+    'runnerId',
+    props.runnerId,
+    v.RUNNER_ID_PATTERN,
+    'the API pattern ^[a-z][a-z0-9_-]+$, e.g. "prod-runner"',
+  );
+  v.checkLength('runnerId', props.runnerId, 2, 63);
+  v.checkPattern(
+    'orgId',
+    props.orgId,
+    v.ORG_ID_PATTERN,
+    'lowercase letters, digits and dashes, 1 to 63 characters, e.g. "my-org"',
+  );
+
+  if (!Token.isUnresolved(props.body)) {
+    let body: unknown;
+    try {
+      body = JSON.parse(props.body);
+    } catch {
+      throw new EcsRunnerValidationError(
+        'body',
+        props.body,
+        'a JSON RunnerCreateBody, e.g. EcsRunner.registrationBody',
+      );
+    }
+    const b = body as { id?: unknown; runner_configuration?: unknown; state_storage_configuration?: unknown } | null;
+    if (
+      b === null ||
+      typeof b !== 'object' ||
+      Array.isArray(b) ||
+      !b.runner_configuration ||
+      !b.state_storage_configuration
+    ) {
+      throw new EcsRunnerValidationError(
+        'body',
+        props.body,
+        'a JSON RunnerCreateBody object with id, runner_configuration and state_storage_configuration',
+      );
+    }
+    if (
+      typeof b.id === 'string' &&
+      !Token.isUnresolved(b.id) &&
+      !Token.isUnresolved(props.runnerId) &&
+      b.id !== props.runnerId
+    ) {
+      throw new EcsRunnerValidationError('body', props.body, `a body whose id is the runnerId "${props.runnerId}"`);
+    }
+  }
+
+  if (props.apiUrl !== undefined && !Token.isUnresolved(props.apiUrl)) {
+    const accepted = 'an absolute https URL without credentials, query or fragment, e.g. "https://api.humanitec.dev"';
+    let url: URL;
+    try {
+      url = new URL(props.apiUrl);
+    } catch {
+      throw new EcsRunnerValidationError('apiUrl', props.apiUrl, accepted);
+    }
+    if (
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.username ||
+      url.password ||
+      url.search ||
+      url.hash
+    ) {
+      throw new EcsRunnerValidationError('apiUrl', props.apiUrl, accepted);
+    }
+    if (url.protocol === 'http:') {
+      Annotations.of(scope).addWarningV2(
+        'platform-orchestrator-ecs-runner:plainHttpApiUrl',
+        `apiUrl ${props.apiUrl} is plain http: the API token travels unencrypted. Use https outside a local test installation.`,
+      );
+    }
+  }
+
+  const policy = props.removalPolicy;
+  if (policy !== undefined && policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
+    throw new EcsRunnerValidationError('removalPolicy', policy, 'RemovalPolicy.DESTROY or RemovalPolicy.RETAIN');
+  }
+
+  const seen = new Set<string>();
+  for (const [i, rule] of (props.rules ?? []).entries()) {
+    const accepted = 'an id of lowercase letters and digits, single dashes between them (^[a-z](?:-?[a-z0-9]+)+$)';
+    v.checkPattern(`rules[${i}].environmentType`, rule.environmentType, RULE_ID, accepted);
+    v.checkPattern(`rules[${i}].projectId`, rule.projectId, RULE_ID, accepted);
+    if (Token.isUnresolved(rule.environmentType) || Token.isUnresolved(rule.projectId)) continue;
+    const key = JSON.stringify([rule.environmentType ?? '', rule.projectId ?? '']);
+    if (seen.has(key)) {
+      throw new EcsRunnerValidationError(`rules[${i}]`, rule, 'rules that differ in environmentType or projectId');
+    }
+    seen.add(key);
+  }
+
+  v.checkPattern(
+    'rolePath',
+    props.rolePath,
+    /^\/(?:[\x21-\x7e]+\/)?$/,
+    'a path that starts and ends with "/", e.g. "/platform/runners/" (1 to 512 characters)',
+  );
+  v.checkLength('rolePath', props.rolePath, 1, 512);
+}

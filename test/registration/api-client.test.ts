@@ -1,0 +1,472 @@
+import { inspect } from 'util';
+import {
+  DEFAULT_API_URL,
+  OrchestratorApiError,
+  OrchestratorClient,
+  OrchestratorClientOptions,
+  backoff,
+  diffRunner,
+  parseRetryAfter,
+  tuningFromEnv,
+  updateBodyFromCreateBody,
+} from '../../src/registration/api-client';
+import { FakeOrchestrator, sampleBody } from '../support/fake-orchestrator';
+import { validateSchema } from '../support/openapi';
+
+const TOKEN = `hum-test-${Math.random().toString(36).slice(2)}-token`;
+const ORG = 'test-org';
+const T0 = Date.parse('2030-06-01T12:00:00Z');
+
+let fake: FakeOrchestrator;
+
+beforeAll(async () => {
+  fake = await FakeOrchestrator.start({ token: TOKEN, maxPageSize: 2 });
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.runners.clear();
+  fake.rules.clear();
+  fake.resetLog();
+  fake.violations.length = 0;
+});
+afterEach(() => {
+  // THEN (every test): nothing the client sent broke the OpenAPI schema, and the fake stayed faithful.
+  expect(fake.violations).toEqual([]);
+  expect(fake.responseViolations).toEqual([]);
+  expect(fake.pendingFaults()).toBe(0);
+});
+
+/** A client with a fake clock that only moves when the client sleeps, and recorded delays. */
+function client(overrides: Partial<OrchestratorClientOptions> = {}) {
+  let now = T0;
+  const sleeps: number[] = [];
+  const logs: string[] = [];
+  const c = new OrchestratorClient({
+    orgId: ORG,
+    token: TOKEN,
+    apiUrl: fake.url,
+    requestTimeoutMs: 300,
+    baseDelayMs: 100,
+    maxDelayMs: 1000,
+    maxAttempts: 5,
+    deadlineMs: 60_000,
+    random: () => 0.5,
+    now: () => now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    log: (l) => logs.push(l),
+    ...overrides,
+  });
+  return { c, sleeps, logs, advance: (ms: number) => (now += ms) };
+}
+
+async function failure(p: Promise<unknown>): Promise<OrchestratorApiError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(OrchestratorApiError);
+    return e as OrchestratorApiError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('OrchestratorClient: happy path', () => {
+  test('creates, reads, updates, lists and deletes runners and rules with a Bearer token', async () => {
+    // GIVEN an empty orchestrator
+    const { c, sleeps, logs } = client();
+    const body = sampleBody('alpha');
+
+    // WHEN the client goes through every operation
+    const created = await c.createRunner(body);
+    const read = await c.getRunner('alpha');
+    const updated = await c.updateRunner('alpha', { ...updateBodyFromCreateBody(body), description: 'changed' });
+    const rule = await c.createRunnerRule({ runner_id: 'alpha', env_type_id: 'development' });
+    const listed = await c.listRunnerRules({ byRunnerId: 'alpha' });
+    const gotRule = await c.getRunnerRule(rule.id);
+    const ruleDeleted = await c.deleteRunnerRule(rule.id);
+    const deleted = await c.deleteRunner('alpha');
+
+    // THEN each call returns the API's view, with no retries
+    expect(created.id).toBe('alpha');
+    expect(diffRunner(body, read!)).toEqual([]);
+    expect(updated.description).toBe('changed');
+    expect(listed.map((r) => r.id)).toEqual([rule.id]);
+    expect(gotRule?.env_type_id).toBe('development');
+    expect([ruleDeleted, deleted]).toEqual([true, true]);
+    expect(fake.runnerIds(ORG)).toEqual([]);
+    expect(sleeps).toEqual([]);
+    // AND every request was authorized and logged once, without the token
+    const calls = fake.apiCalls();
+    expect(calls.every((r) => r.authorized)).toBe(true);
+    expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `POST /orgs/${ORG}/runners`,
+      `GET /orgs/${ORG}/runners/alpha`,
+      `PATCH /orgs/${ORG}/runners/alpha`,
+      `POST /orgs/${ORG}/runner-rules`,
+      `GET /orgs/${ORG}/runner-rules`,
+      `GET /orgs/${ORG}/runner-rules/${rule.id}`,
+      `DELETE /orgs/${ORG}/runner-rules/${rule.id}`,
+      `DELETE /orgs/${ORG}/runners/alpha`,
+    ]);
+    expect(logs).toHaveLength(calls.length);
+    expect(logs[0]).toMatch(new RegExp(`^orchestrator-api POST /orgs/${ORG}/runners -> 201 \\(attempt 1/5`));
+    expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+
+  test('getRunner and deletes treat 404 as "not there"', async () => {
+    // GIVEN no runner and no rule
+    const { c } = client();
+    // WHEN they are read and deleted
+    // THEN 404 is reported as undefined / false, without retries
+    await expect(c.getRunner('nope')).resolves.toBeUndefined();
+    await expect(c.deleteRunner('nope')).resolves.toBe(false);
+    await expect(c.deleteRunnerRule('01234567-89ab-cdef-0123-456789abcdef')).resolves.toBe(false);
+    await expect(c.getRunnerRule('01234567-89ab-cdef-0123-456789abcdef')).resolves.toBeUndefined();
+    expect(fake.apiCalls()).toHaveLength(4);
+  });
+
+  test('lists every page of rules, filtered by runner', async () => {
+    // GIVEN five rules of one runner and one of another, and a server that pages by 2
+    fake.seedRunner(ORG, sampleBody('paged'));
+    fake.seedRunner(ORG, sampleBody('other'));
+    const envTypes = ['a1', 'b2', 'c3', 'd4', 'e5'];
+    for (const e of envTypes) fake.seedRule(ORG, { runner_id: 'paged', env_type_id: e });
+    fake.seedRule(ORG, { runner_id: 'other', env_type_id: 'a1' });
+    const { c } = client();
+    // WHEN the runner's rules are listed
+    const rules = await c.listRunnerRules({ byRunnerId: 'paged' });
+    // THEN all five come back, over three pages, each asked with the filter
+    expect(rules.map((r) => r.env_type_id).sort()).toEqual(envTypes);
+    const calls = fake.apiCalls();
+    expect(calls).toHaveLength(3);
+    expect(calls.every((r) => r.query.byRunnerId === 'paged')).toBe(true);
+    expect(calls.map((r) => r.query.page)).toEqual([undefined, expect.any(String), expect.any(String)]);
+  });
+
+  test('normalises the base URL and defaults to the hosted orchestrator', () => {
+    // GIVEN / WHEN clients with and without apiUrl
+    // THEN the URL is kept without trailing slashes, with its path (self-hosted Stellwerk)
+    expect(new OrchestratorClient({ orgId: ORG, token: TOKEN }).apiUrl).toBe(DEFAULT_API_URL);
+    expect(new OrchestratorClient({ orgId: ORG, token: TOKEN, apiUrl: 'https://po.example.com/api//' }).apiUrl).toBe(
+      'https://po.example.com/api',
+    );
+    // AND URLs with credentials, queries or other schemes are refused
+    for (const apiUrl of [
+      'https://user:pw@po.example.com',
+      'ftp://po.example.com',
+      'https://po.example.com/?x=1',
+      'po.example.com',
+    ]) {
+      expect(() => new OrchestratorClient({ orgId: ORG, token: TOKEN, apiUrl })).toThrow(/API URL/);
+    }
+  });
+});
+
+describe('OrchestratorClient: retries', () => {
+  test.each([500, 502, 503, 504])('retries HTTP %s with full-jitter exponential backoff', async (status) => {
+    // GIVEN three failures before the runner can be read
+    fake.seedRunner(ORG, sampleBody('flaky'));
+    fake.inject({ method: 'GET', fault: { kind: 'status', status }, times: 3 });
+    const { c, sleeps, logs } = client();
+    // WHEN it is read
+    const runner = await c.getRunner('flaky');
+    // THEN it succeeds on the 4th attempt after delays of random * min(max, base * 2^(n-1))
+    expect(runner?.id).toBe('flaky');
+    expect(sleeps).toEqual([50, 100, 200]);
+    expect(fake.apiCalls().map((r) => r.status)).toEqual([status, status, status, 200]);
+    expect(logs[0]).toContain(`-> ${status} (attempt 1/5`);
+    expect(logs[0]).toContain('retrying in 50 ms');
+  });
+
+  test('429 waits exactly the Retry-After seconds', async () => {
+    // GIVEN a rate limit that asks for 7 seconds
+    fake.inject({ method: 'POST', fault: { kind: 'retry-after', retryAfter: '7' } });
+    const { c, sleeps } = client();
+    // WHEN a runner is created
+    await c.createRunner(sampleBody('limited'));
+    // THEN the client waited 7 s once, and created exactly one runner
+    expect(sleeps).toEqual([7000]);
+    expect(fake.runnerIds(ORG)).toEqual(['limited']);
+  });
+
+  test('429 with an HTTP-date Retry-After waits until that time', async () => {
+    // GIVEN a rate limit until 3 seconds after the client's "now"
+    fake.inject({ fault: { kind: 'retry-after', retryAfter: new Date(T0 + 3000).toUTCString() } });
+    const { c, sleeps } = client();
+    // WHEN a list is requested
+    await c.listRunnerRules();
+    // THEN the client waited 3 s
+    expect(sleeps).toEqual([3000]);
+  });
+
+  test('a Retry-After beyond the deadline fails at once with the 429', async () => {
+    // GIVEN a rate limit of an hour and a deadline of a minute
+    fake.inject({ fault: { kind: 'retry-after', retryAfter: '3600' } });
+    const { c, sleeps } = client({ deadlineMs: 60_000 });
+    // WHEN a runner is read
+    const e = await failure(c.getRunner('x'));
+    // THEN the 429 is reported without waiting
+    expect(e.status).toBe(429);
+    expect(e.attempts).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  test('a hung connection is aborted after the request timeout and retried', async () => {
+    // GIVEN a server that never answers the first request
+    fake.seedRunner(ORG, sampleBody('slow'));
+    fake.inject({ method: 'GET', fault: { kind: 'hang' } });
+    const { c, sleeps, logs } = client({ requestTimeoutMs: 150 });
+    // WHEN the runner is read
+    const started = Date.now();
+    const runner = await c.getRunner('slow');
+    // THEN the first attempt timed out (in real time) and the second succeeded
+    expect(runner?.id).toBe('slow');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(sleeps).toHaveLength(1);
+    expect(logs[0]).toContain('-> TIMEOUT (attempt 1/5');
+  });
+
+  test('a reset connection is retried', async () => {
+    // GIVEN a server that drops the first connection
+    fake.inject({ method: 'POST', fault: { kind: 'reset' } });
+    const { c, logs } = client();
+    // WHEN a runner is created
+    await c.createRunner(sampleBody('reset'));
+    // THEN it exists once
+    expect(fake.runnerIds(ORG)).toEqual(['reset']);
+    expect(logs[0]).toMatch(/-> (ECONNRESET|UND_ERR_SOCKET|[A-Z_]+) \(attempt 1\/5/);
+  });
+
+  test('a malformed JSON body on a read is retried', async () => {
+    // GIVEN a server whose first answer is not JSON
+    fake.seedRunner(ORG, sampleBody('garbled'));
+    fake.inject({ method: 'GET', fault: { kind: 'malformed' } });
+    const { c } = client();
+    // WHEN the runner is read
+    // THEN the second attempt's answer is returned
+    await expect(c.getRunner('garbled')).resolves.toMatchObject({ id: 'garbled' });
+    expect(fake.apiCalls()).toHaveLength(2);
+  });
+
+  test.each(['reset', 'malformed', 'hang'] as const)(
+    'a create whose response was lost (%s after processing) is verified with GET, not duplicated',
+    async (kind) => {
+      // GIVEN a server that creates the runner and then loses the response
+      fake.inject({ method: 'POST', fault: { kind, when: 'after' } });
+      const { c } = client({ requestTimeoutMs: 150 });
+      const body = sampleBody('lost-response');
+      // WHEN the runner is created
+      const runner = await c.createRunner(body);
+      // THEN the retried POST met 409, the GET showed our runner, and the create succeeded once
+      expect(runner.id).toBe('lost-response');
+      expect(fake.apiCalls().map((r) => `${r.method} ${r.status ?? kind}`)).toEqual([
+        `POST ${kind === 'malformed' ? 201 : kind}`,
+        'POST 409',
+        'GET 200',
+      ]);
+      expect(fake.runnerIds(ORG)).toEqual(['lost-response']);
+    },
+  );
+
+  test('a retried create that meets a different runner fails with the 409', async () => {
+    // GIVEN someone else's runner with the id, and a first attempt that fails with 503
+    fake.seedRunner(ORG, sampleBody('taken', { description: 'not ours' }));
+    fake.inject({ method: 'POST', fault: { kind: 'status', status: 503 } });
+    const { c } = client();
+    // WHEN the runner is created
+    const e = await failure(c.createRunner(sampleBody('taken')));
+    // THEN the 409 is reported with the API's error body, and the other runner is untouched
+    expect(e.status).toBe(409);
+    expect(e.operation).toBe('createRunner');
+    expect(e.apiError).toEqual({ error: 'API-409', message: 'runner taken already exists', details: undefined });
+    expect(fake.runners.get(`${ORG}/taken`).description).toBe('not ours');
+  });
+
+  test('a 409 on the first create attempt is reported without a GET', async () => {
+    // GIVEN an identical runner exists already
+    fake.seedRunner(ORG, sampleBody('exists'));
+    const { c } = client();
+    // WHEN it is created again
+    const e = await failure(c.createRunner(sampleBody('exists')));
+    // THEN the 409 comes back at once
+    expect(e.status).toBe(409);
+    expect(fake.apiCalls()).toHaveLength(1);
+  });
+
+  test('a rule create whose response was lost is resolved from the list, not duplicated', async () => {
+    // GIVEN a runner and a server that creates a rule and then resets the connection
+    fake.seedRunner(ORG, sampleBody('ruled'));
+    fake.inject({ method: 'POST', path: `/orgs/${ORG}/runner-rules`, fault: { kind: 'reset', when: 'after' } });
+    const { c } = client();
+    // WHEN the rule is created
+    const rule = await c.createRunnerRule({ runner_id: 'ruled', project_id: 'shop' });
+    // THEN exactly one rule exists and it is the one returned
+    expect(fake.ruleKeys(ORG)).toEqual(['ruled::shop']);
+    expect(fake.rules.has(rule.id)).toBe(true);
+  });
+
+  test('client errors (4xx) are not retried', async () => {
+    // GIVEN a PATCH of a runner that does not exist
+    const { c, sleeps } = client();
+    // WHEN it is updated
+    const e = await failure(c.updateRunner('ghost', { description: 'x' }));
+    // THEN the 404 is reported after one attempt
+    expect(e.status).toBe(404);
+    expect(e.attempts).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  test('a wrong token is a 401 without retries', async () => {
+    // GIVEN a client with another token
+    const { c } = client({ token: 'wrong-token' });
+    // WHEN it reads
+    const e = await failure(c.getRunner('x'));
+    // THEN the 401 is reported once
+    expect(e.status).toBe(401);
+    expect(fake.apiCalls()).toHaveLength(1);
+  });
+
+  test('gives up after maxAttempts with the last status', async () => {
+    // GIVEN a server that keeps failing
+    fake.inject({ fault: { kind: 'status', status: 503 }, times: 3 });
+    const { c, sleeps } = client({ maxAttempts: 3 });
+    // WHEN a runner is read
+    const e = await failure(c.getRunner('x'));
+    // THEN three attempts were made, two delays slept
+    expect(e.status).toBe(503);
+    expect(e.attempts).toBe(3);
+    expect(sleeps).toHaveLength(2);
+    expect(e.message).toMatch(/getRunner \(GET \/orgs\/test-org\/runners\/x\) failed with HTTP 503.*after 3 attempts/);
+  });
+
+  test('gives up when the next retry would pass the overall deadline', async () => {
+    // GIVEN a deadline of 1 s and backoff delays that would pass it
+    fake.inject({ fault: { kind: 'status', status: 500 }, times: 3 });
+    const { c, sleeps, logs } = client({
+      deadlineMs: 1000,
+      baseDelayMs: 800,
+      maxDelayMs: 10_000,
+      random: () => 0.99,
+      maxAttempts: 10,
+    });
+    // WHEN a runner is read
+    const e = await failure(c.getRunner('x'));
+    // THEN it stopped before sleeping past the deadline
+    expect(e.status).toBe(500);
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(1000);
+    expect(logs[logs.length - 1]).toContain('next retry would pass the deadline');
+    fake.resetLog();
+  });
+
+  test('a request after the deadline fails without being sent', async () => {
+    // GIVEN a client whose deadline has passed
+    const { c, advance } = client({ deadlineMs: 100 });
+    advance(200);
+    // WHEN it reads
+    const e = await failure(c.getRunner('x'));
+    // THEN nothing was sent
+    expect(e.networkCode).toBe('DEADLINE');
+    expect(fake.apiCalls()).toHaveLength(0);
+  });
+
+  test('network errors when nothing listens are retried and reported by code', async () => {
+    // GIVEN an API URL where nothing listens (a closed server's port)
+    const closed = await FakeOrchestrator.start({ token: TOKEN });
+    const url = closed.url;
+    await closed.close();
+    const { c, sleeps } = client({ apiUrl: url, maxAttempts: 3 });
+    // WHEN a runner is read
+    const e = await failure(c.getRunner('x'));
+    // THEN each attempt failed to connect
+    expect(e.status).toBeUndefined();
+    expect(e.networkCode).toBe('ECONNREFUSED');
+    expect(sleeps).toHaveLength(2);
+  });
+});
+
+describe('OrchestratorClient: the token never leaks', () => {
+  test('not from an error body that echoes the Authorization header, nor from inspecting the client', async () => {
+    // GIVEN a careless API that echoes request headers in its error body
+    fake.inject({ fault: { kind: 'echo-auth' }, times: 2 });
+    const { c, logs } = client({ maxAttempts: 2 });
+    // WHEN a call fails with it
+    const e = await failure(c.getRunner('x'));
+    // THEN the error, its body, its JSON and its inspection hold no token
+    const views = [e.message, e.stack ?? '', JSON.stringify(e), inspect(e, { depth: 10 }), JSON.stringify(e.apiError)];
+    for (const v of views) expect(v).not.toContain(TOKEN);
+    expect(e.apiMessage).toContain('Bearer ***');
+    // AND neither do the logs or the client itself
+    expect(logs.join('\n')).not.toContain(TOKEN);
+    expect(inspect(c, { depth: 10, showHidden: true })).not.toContain(TOKEN);
+    expect(JSON.stringify(c)).not.toContain(TOKEN);
+  });
+});
+
+describe('pure helpers', () => {
+  test('backoff is full jitter under an exponential cap', () => {
+    // GIVEN base 100 ms and cap 1 s
+    // WHEN / THEN the delay is random * min(cap, base * 2^(attempt-1))
+    expect(backoff(1, 100, 1000, () => 0.999)).toBe(99);
+    expect(backoff(4, 100, 1000, () => 0.5)).toBe(400);
+    expect(backoff(10, 100, 1000, () => 0.5)).toBe(500);
+    expect(backoff(3, 100, 1000, () => 0)).toBe(0);
+  });
+
+  test('Retry-After is read as seconds or as an HTTP date', () => {
+    // GIVEN a fixed "now"
+    // WHEN / THEN
+    expect(parseRetryAfter('5', T0)).toBe(5000);
+    expect(parseRetryAfter(new Date(T0 + 2000).toUTCString(), T0)).toBe(2000);
+    expect(parseRetryAfter(new Date(T0 - 2000).toUTCString(), T0)).toBe(0);
+    expect(parseRetryAfter('soon', T0)).toBeUndefined();
+  });
+
+  test('tuning comes from PO_API_* variables and rejects nonsense', () => {
+    // GIVEN / WHEN / THEN
+    expect(tuningFromEnv({ PO_API_TIMEOUT_MS: '100', PO_API_MAX_ATTEMPTS: '2' })).toEqual({
+      requestTimeoutMs: 100,
+      deadlineMs: undefined,
+      maxAttempts: 2,
+      baseDelayMs: undefined,
+      maxDelayMs: undefined,
+    });
+    expect(() => tuningFromEnv({ PO_API_DEADLINE_MS: 'soon' })).toThrow(/PO_API_DEADLINE_MS/);
+  });
+
+  test('diffRunner ignores read-only fields, empty defaults and set order; reports field paths', () => {
+    // GIVEN a body and the API's view of it, with empty defaults and subnets in another order
+    const body = sampleBody('d');
+    const actual = {
+      ...JSON.parse(JSON.stringify(body)),
+      org_id: ORG,
+      created_at: '2025-01-01T00:00:00Z',
+      updated_at: '2025-01-01T00:00:00Z',
+    };
+    actual.runner_configuration.job.subnets.reverse();
+    actual.runner_configuration.job.security_groups = [];
+    actual.runner_configuration.job.environment = {};
+    // WHEN / THEN they are equal
+    expect(diffRunner(body, actual)).toEqual([]);
+    // AND a changed cluster and an added variable are reported by path
+    actual.runner_configuration.job.cluster = 'elsewhere';
+    actual.runner_configuration.job.environment = { TF_LOG: 'DEBUG' };
+    expect(diffRunner(body, actual)).toEqual([
+      { path: 'runner_configuration.job.cluster', desired: 'd-cluster', actual: 'elsewhere' },
+      { path: 'runner_configuration.job.environment.TF_LOG', desired: undefined, actual: 'DEBUG' },
+    ]);
+  });
+
+  test('updateBodyFromCreateBody is a valid RunnerUpdateBody that clears a missing description', () => {
+    // GIVEN a body without description
+    const { description: _d, ...body } = sampleBody('u');
+    // WHEN it becomes an update
+    const update = updateBodyFromCreateBody(body as any);
+    // THEN it is schema-valid and clears the description
+    expect(validateSchema('RunnerUpdateBody', update).errors).toEqual([]);
+    expect(update.description).toBe('');
+  });
+});

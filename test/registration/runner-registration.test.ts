@@ -1,0 +1,318 @@
+import { existsSync, statSync } from 'fs';
+import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RunnerErrors } from '../../src/errors';
+import { RunnerRegistration, RunnerRegistrationProps } from '../../src/registration';
+import { HANDLER_BUNDLE, ensureBundled } from '../support/bundles';
+import { sampleBody } from '../support/fake-orchestrator';
+
+const ENV = { account: '123456789012', region: 'eu-central-1' };
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po/api-token-AbCdEf';
+const KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/0d3c1b1e-1111-2222-3333-444455556666';
+const PROVIDER = 'PlatformOrchestratorRegistrationProvider';
+
+beforeAll(() => ensureBundled());
+
+function stack(): Stack {
+  return new Stack(new App(), 'Registrations', { env: ENV });
+}
+
+function importedSecret(s: Stack, withKey = true): secretsmanager.ISecret {
+  return secretsmanager.Secret.fromSecretAttributes(s, `Token${s.node.children.length}`, {
+    secretCompleteArn: SECRET_ARN,
+    encryptionKey: withKey ? kms.Key.fromKeyArn(s, `Key${s.node.children.length}`, KEY_ARN) : undefined,
+  });
+}
+
+function register(s: Stack, id: string, over: Partial<RunnerRegistrationProps> = {}): RunnerRegistration {
+  const runnerId = over.runnerId ?? 'prod-runner';
+  return new RunnerRegistration(s, id, {
+    runnerId,
+    orgId: 'acme',
+    body: JSON.stringify(sampleBody(runnerId)),
+    apiTokenSecret: over.apiTokenSecret ?? importedSecret(s),
+    ...over,
+  });
+}
+
+function logicalIdOf(t: Template, type: string, description: string): string {
+  const found = Object.keys(
+    t.findResources(type, { Properties: { Description: Match.stringLikeRegexp(description) } }),
+  );
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+describe('RunnerRegistration', () => {
+  test('the handler role may only read the token secret (and decrypt it through Secrets Manager) and write its logs', () => {
+    // GIVEN a registration whose token secret is encrypted with a customer managed key
+    const s = stack();
+    register(s, 'Registration');
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    const role = logicalIdOf(t, 'AWS::IAM::Role', '^Registers Platform Orchestrator runners');
+    const logGroup = Object.keys(t.findResources('AWS::Logs::LogGroup')).find((k) => k.includes('HandlerLogGroup'))!;
+    // THEN the role has no managed or inline policies of its own
+    const roleProps = t.toJSON().Resources[role].Properties;
+    expect(roleProps.ManagedPolicyArns).toBeUndefined();
+    expect(roleProps.Policies).toBeUndefined();
+    // AND exactly one policy attaches to it, with exactly these statements
+    const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
+    expect(Object.keys(policies)).toHaveLength(1);
+    expect(Object.values(policies)[0].Properties.PolicyDocument.Statement).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+      },
+      {
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Effect: 'Allow',
+        Resource: SECRET_ARN,
+      },
+      {
+        Action: 'kms:Decrypt',
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-central-1.amazonaws.com' } },
+        Effect: 'Allow',
+        Resource: KEY_ARN,
+      },
+    ]);
+    // AND no other policy in the template names the handler role
+    const mentions = Object.entries(t.toJSON().Resources).filter(
+      ([k, r]: [string, any]) => k !== role && r.Type === 'AWS::IAM::Policy' && JSON.stringify(r).includes(role),
+    );
+    expect(mentions).toHaveLength(1);
+  });
+
+  test('a secret in the same stack is granted through its key policy and referenced by ARN only', () => {
+    // GIVEN a generated secret with its own key in the stack
+    const s = stack();
+    const key = new kms.Key(s, 'TokenKey');
+    const secret = new secretsmanager.Secret(s, 'ApiToken', { encryptionKey: key });
+    register(s, 'Registration', { apiTokenSecret: secret });
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    const role = logicalIdOf(t, 'AWS::IAM::Role', '^Registers Platform Orchestrator runners');
+    const secretId = Object.keys(t.findResources('AWS::SecretsManager::Secret'))[0];
+    // THEN the custom resource carries the secret's ARN (a Ref), never a value
+    const cr = Object.values(t.findResources('Custom::PlatformOrchestratorRunner'))[0].Properties;
+    expect(cr.TokenSecretArn).toEqual({ Ref: secretId });
+    expect(Object.keys(cr).sort()).toEqual(
+      [
+        'AdoptExisting',
+        'ApiUrl',
+        'Body',
+        'OrgId',
+        'Rules',
+        'RetainOnDelete',
+        'RunnerId',
+        'ServiceToken',
+        'TokenSecretArn',
+      ].sort(),
+    );
+    // AND no resolution of the secret's value appears anywhere in the template
+    const json = JSON.stringify(t.toJSON());
+    expect(json).not.toMatch(/resolve:secretsmanager/);
+    expect(json).not.toMatch(/"SecretString"/);
+    // AND the key lets the handler role decrypt only through Secrets Manager
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'kms:Decrypt',
+            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-central-1.amazonaws.com' } },
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::GetAtt': [role, 'Arn'] } },
+            Resource: '*',
+          },
+        ]),
+      },
+    });
+  });
+
+  test('two registrations in a stack share one provider; each secret is granted once', () => {
+    // GIVEN two registrations with different secrets
+    const s = stack();
+    const a = register(s, 'A', { runnerId: 'runner-a' });
+    const b = register(s, 'B', {
+      runnerId: 'runner-b',
+      apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(s, 'Other', SECRET_ARN.replace('api-token', 'other')),
+    });
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    // THEN there is one provider construct with one handler and one framework function
+    expect(s.node.children.filter((c) => c.node.id === PROVIDER)).toHaveLength(1);
+    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.resourceCountIs('Custom::PlatformOrchestratorRunner', 2);
+    const tokens = Object.values(t.findResources('Custom::PlatformOrchestratorRunner')).map((r) =>
+      JSON.stringify(r.Properties.ServiceToken),
+    );
+    expect(new Set(tokens).size).toBe(1);
+    // AND the handler may read both secrets
+    const role = logicalIdOf(t, 'AWS::IAM::Role', '^Registers Platform Orchestrator runners');
+    const statements = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }))[0]
+      .Properties.PolicyDocument.Statement;
+    expect(
+      statements
+        .filter((st: any) => JSON.stringify(st.Action).includes('secretsmanager'))
+        .map((st: any) => st.Resource),
+    ).toEqual([SECRET_ARN, SECRET_ARN.replace('api-token', 'other')]);
+    // AND each registration exposes its runner id and resource
+    expect([a.runnerId, b.runnerId]).toEqual(['runner-a', 'runner-b']);
+    expect(a.resource.node.id).toBe('Resource');
+  });
+
+  test('permissions boundary and role path apply to every IAM role', () => {
+    // GIVEN a boundary and a path
+    const s = stack();
+    const boundary = iam.ManagedPolicy.fromManagedPolicyName(s, 'Boundary', 'platform-boundary');
+    register(s, 'Registration', { permissionsBoundary: boundary, rolePath: '/platform/runners/' });
+    // WHEN synthesized
+    const roles = Object.values(Template.fromStack(s).findResources('AWS::IAM::Role'));
+    // THEN every role (handler and provider framework) carries both
+    expect(roles).toHaveLength(2);
+    for (const r of roles) {
+      expect(r.Properties.Path).toBe('/platform/runners/');
+      expect(JSON.stringify(r.Properties.PermissionsBoundary)).toContain(':iam::123456789012:policy/platform-boundary');
+      expect(JSON.stringify(r.Properties.PermissionsBoundary)).toContain('AWS::Partition');
+    }
+  });
+
+  test('the handler runs the bundled asset on Node 24 with 256 MB, a timeout above the client deadline, and retained logs', () => {
+    // GIVEN a registration
+    const s = stack();
+    register(s, 'Registration');
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    // THEN the bundle exists and is small
+    expect(existsSync(HANDLER_BUNDLE)).toBe(true);
+    expect(statSync(HANDLER_BUNDLE).size).toBeLessThan(100 * 1024);
+    // AND the function runs it
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.onEvent',
+      Runtime: 'nodejs24.x',
+      MemorySize: 256,
+      Timeout: 300,
+      Environment: { Variables: { PO_API_DEADLINE_MS: '240000' } },
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('HandlerLogGroup') } },
+    });
+    // AND both log groups have a retention and are retained
+    const groups = Object.values(t.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(2);
+    for (const g of groups) {
+      expect(g.Properties.RetentionInDays).toBe(365);
+      expect(g.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  test('properties: defaults, adoptExisting, RETAIN and rules', () => {
+    // GIVEN one registration with defaults and one with everything set
+    const s = stack();
+    register(s, 'Defaults', { runnerId: 'plain' });
+    register(s, 'Custom', {
+      runnerId: 'custom',
+      apiUrl: 'https://po.example.com/api',
+      adoptExisting: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      rules: [{ environmentType: 'development' }, { projectId: 'shop', environmentType: 'staging' }],
+    });
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    // THEN the properties carry the choices as strings
+    t.hasResourceProperties('Custom::PlatformOrchestratorRunner', {
+      RunnerId: 'plain',
+      ApiUrl: 'https://api.humanitec.dev',
+      AdoptExisting: 'false',
+      RetainOnDelete: 'false',
+      Rules: '[]',
+    });
+    t.hasResourceProperties('Custom::PlatformOrchestratorRunner', {
+      RunnerId: 'custom',
+      OrgId: 'acme',
+      ApiUrl: 'https://po.example.com/api',
+      AdoptExisting: 'true',
+      RetainOnDelete: 'true',
+      Rules: JSON.stringify([{ env_type_id: 'development' }, { env_type_id: 'staging', project_id: 'shop' }]),
+    });
+    // AND the custom resource itself is deleted with the stack (the handler decides what RETAIN means)
+    for (const r of Object.values(t.findResources('Custom::PlatformOrchestratorRunner'))) {
+      expect(r.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  test('a body with deploy-time references passes validation', () => {
+    // GIVEN a body rendered from tokens, and a runner id from a parameter
+    const s = stack();
+    const param = new CfnParameter(s, 'RunnerId');
+    const body = s.toJsonString({ ...sampleBody('x'), id: param.valueAsString });
+    // WHEN / THEN nothing throws and the body is resolved by CloudFormation
+    register(s, 'Registration', { runnerId: param.valueAsString, body });
+    const cr = Object.values(Template.fromStack(s).findResources('Custom::PlatformOrchestratorRunner'))[0];
+    expect(JSON.stringify(cr.Properties.Body)).toContain('Fn::Join');
+  });
+
+  test('a plain-http apiUrl is legal but warned about', () => {
+    // GIVEN a local test installation
+    const s = stack();
+    register(s, 'Registration', { apiUrl: 'http://localhost:8080' });
+    // WHEN / THEN
+    Annotations.fromStack(s).hasWarning(
+      '/Registrations/Registration',
+      Match.stringLikeRegexp('apiUrl http://localhost:8080 is plain http'),
+    );
+  });
+
+  test.each<[string, Partial<RunnerRegistrationProps>, string]>([
+    ['runnerId', { runnerId: 'Prod_Runner' }, 'runnerId'],
+    ['orgId', { orgId: 'Acme Corp' }, 'orgId'],
+    ['body that is not JSON', { body: '{id:' }, 'body'],
+    ['body of another runner', { body: JSON.stringify(sampleBody('someone-else')) }, 'body'],
+    ['body without configuration', { body: JSON.stringify({ id: 'prod-runner' }) }, 'body'],
+    ['apiUrl without scheme', { apiUrl: 'api.humanitec.dev' }, 'apiUrl'],
+    ['apiUrl with credentials', { apiUrl: 'https://me:pw@api.humanitec.dev' }, 'apiUrl'],
+    ['removalPolicy SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT }, 'removalPolicy'],
+    ['rule environment type', { rules: [{ environmentType: 'Dev Env' }] }, 'rules[0].environmentType'],
+    ['duplicate rules', { rules: [{ projectId: 'shop' }, { projectId: 'shop' }] }, 'rules[1]'],
+    ['rolePath', { rolePath: 'platform' }, 'rolePath'],
+  ])('rejects an invalid %s at synth time, naming the property', (_what, over, property) => {
+    // GIVEN / WHEN a registration with the invalid property
+    const s = stack();
+    let error: unknown;
+    try {
+      register(s, 'Registration', over);
+    } catch (e) {
+      error = e;
+    }
+    // THEN the library's validation error names it, and what is accepted
+    expect(RunnerErrors.isValidationError(error)).toBe(true);
+    expect(RunnerErrors.propertyOf(error)).toBe(property);
+    expect((error as Error).message).toMatch(/^Invalid .+: .+\. Expected .+\.$/s);
+  });
+
+  test('registrations in one stack must agree on boundary and path (they share the provider)', () => {
+    // GIVEN a registration with a boundary
+    const s = stack();
+    const boundary = iam.ManagedPolicy.fromManagedPolicyName(s, 'Boundary', 'platform-boundary');
+    register(s, 'A', { runnerId: 'runner-a', permissionsBoundary: boundary });
+    // WHEN / THEN a second one without it, or with another path, is refused
+    expect(() => register(s, 'B', { runnerId: 'runner-b' })).toThrow(/Invalid permissionsBoundary/);
+    expect(() => register(s, 'C', { runnerId: 'runner-c', permissionsBoundary: boundary, rolePath: '/x/' })).toThrow(
+      /Invalid rolePath/,
+    );
+  });
+
+  test('unresolved tokens pass validation', () => {
+    // GIVEN ids and URL from parameters
+    const s = stack();
+    const org = new CfnParameter(s, 'Org').valueAsString;
+    const url = new CfnParameter(s, 'Url').valueAsString;
+    const env = new CfnParameter(s, 'EnvType').valueAsString;
+    // WHEN / THEN
+    expect(() =>
+      register(s, 'Registration', { orgId: org, apiUrl: url, rules: [{ environmentType: env }] }),
+    ).not.toThrow();
+  });
+});
