@@ -1,0 +1,728 @@
+import { Annotations, ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { EcsRunner } from '../ecs-runner';
+import { EcsRunnerValidationError } from '../errors';
+import * as v from '../validation';
+
+/** Same value as `MANAGED_BY` in ecs-runner.ts (not imported: this module only imports EcsRunner as a type). */
+const MANAGED_BY_TAG = 'platform-orchestrator-ecs-runner';
+
+/** CloudWatch namespace of the job metrics. */
+const NAMESPACE = 'PlatformOrchestrator/EcsRunner';
+
+/**
+ * Containers of a job whose exit codes the filters inspect (`containers[0]` to `containers[2]`).
+ * CloudWatch filter patterns have no "every element" selector, so each index is spelled out.
+ */
+const MAX_CONTAINERS = 3;
+
+const STOPPED = '$.detail.lastStatus = "STOPPED"';
+
+/** Runners that already have a RunnerMonitoring: a second one would count every job twice. */
+const MONITORED = new WeakSet<object>();
+
+function containerIndexes(): number[] {
+  return Array.from({ length: MAX_CONTAINERS }, (_, i) => i);
+}
+
+function reasonPattern(reason: string): string {
+  const clauses = [
+    `$.detail.stoppedReason = "*${reason}*"`,
+    ...containerIndexes().map((i) => `$.detail.containers[${i}].reason = "*${reason}*"`),
+  ];
+  return `{ ${STOPPED} && (${clauses.join(' || ')}) }`;
+}
+
+/**
+ * The metric filters on the events log group, by metric name. Each log event is a whole
+ * EventBridge `ECS Task State Change` event of a STOPPED task of the runner's cluster, e.g. (from
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html, shortened):
+ *
+ * ```json
+ * { "source": "aws.ecs", "detail-type": "ECS Task State Change",
+ *   "detail": { "clusterArn": "arn:aws:ecs:us-east-1:111122223333:cluster/default",
+ *     "lastStatus": "STOPPED", "desiredStatus": "STOPPED",
+ *     "stopCode": "EssentialContainerExited", "stoppedReason": "Essential container in task exited",
+ *     "containers": [ { "name": "runner", "lastStatus": "STOPPED", "exitCode": 1 } ],
+ *     "startedAt": "2016-12-06T16:41:06.702Z", "stoppedAt": "2016-12-06T16:42:35.215Z",
+ *     "taskArn": "arn:aws:ecs:us-east-1:111122223333:task/default/b99d40b3..." } }
+ * ```
+ *
+ * That event matches JobsStopped and JobsFailed; with `"exitCode": 0` it matches JobsStopped and
+ * JobsSucceeded. A task that never started has `"stopCode": "TaskFailedToStart"` and a
+ * `stoppedReason` such as `"CannotPullContainerError: pull image manifest has been retried 5
+ * time(s): ..."` or `"ResourceInitializationError: unable to pull secrets or registry auth: ..."`
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html);
+ * it matches JobsStopped, JobsNotStarted and the reason's metric. A Fargate Spot reclaim has
+ * `"stopCode": "SpotInterruption"`.
+ *
+ * Not exported: only the construct and its props are public.
+ */
+const JOB_METRIC_FILTERS: { readonly [metricName: string]: string } = {
+  JobsStopped: `{ ${STOPPED} }`,
+  JobsSucceeded: `{ ${STOPPED} && $.detail.stopCode = "EssentialContainerExited" && ${[
+    '$.detail.containers[0].exitCode = 0',
+    ...containerIndexes()
+      .slice(1)
+      .map((i) => `($.detail.containers[${i}].exitCode = 0 || $.detail.containers[${i}].exitCode NOT EXISTS)`),
+  ].join(' && ')} }`,
+  JobsFailed: `{ ${STOPPED} && $.detail.stopCode = "EssentialContainerExited" && (${containerIndexes()
+    .map((i) => `$.detail.containers[${i}].exitCode > 0`)
+    .join(' || ')}) }`,
+  JobsNotStarted: `{ ${STOPPED} && $.detail.stopCode = "TaskFailedToStart" }`,
+  JobsNotStartedCannotPullContainer: reasonPattern('CannotPullContainerError'),
+  JobsNotStartedResourceInitialization: reasonPattern('ResourceInitializationError'),
+  JobsSpotInterrupted: `{ ${STOPPED} && $.detail.stopCode = "SpotInterruption" }`,
+};
+
+/** Options of {@link RunnerMonitoring}, also accepted by `EcsRunner.addMonitoring`. */
+export interface RunnerMonitoringOptions {
+  /**
+   * The topic the alarms notify (on ALARM and on OK). It must let `cloudwatch.amazonaws.com`
+   * publish (topic policy and, when encrypted, the key policy).
+   *
+   * @default - a new topic, encrypted with `encryptionKey` or with a new customer managed key
+   * (CloudWatch cannot publish to a topic encrypted with the AWS managed key `alias/aws/sns`),
+   * that refuses publishing without TLS
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
+   * Customer managed key that encrypts the created topic and the events log group. When the key
+   * is a `kms.Key` of the same stack, the statements CloudWatch, EventBridge and CloudWatch Logs
+   * need are added to its key policy; otherwise a warning lists them and you must add them.
+   *
+   * @default - the created topic gets its own key; the events log group uses CloudWatch Logs'
+   * default encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Email addresses subscribed to the topic. Each must confirm the subscription email.
+   *
+   * @default - no subscriptions
+   */
+  readonly alarmEmails?: string[];
+
+  /**
+   * Alarm when the state bucket holds more than this many bytes in S3 Standard (daily metric).
+   *
+   * @default 5368709120 (5 GiB)
+   */
+  readonly stateBucketSizeThresholdBytes?: number;
+
+  /**
+   * Alarm when at least this many jobs fail (a container exits non-zero) within 5 minutes.
+   *
+   * @default 1
+   */
+  readonly failedJobsThreshold?: number;
+
+  /**
+   * The function behind the runner's registration custom resource, when there is one: its
+   * errors raise an alarm.
+   *
+   * @default - no registration alarm
+   */
+  readonly registrationFunction?: lambda.IFunction;
+
+  /**
+   * Create a CloudWatch dashboard.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
+
+  /**
+   * Name of the dashboard (letters, digits, `-` and `_`).
+   *
+   * @default - generated by CloudFormation
+   */
+  readonly dashboardName?: string;
+
+  /**
+   * Retention of the log group that keeps the runner's stopped-task events.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly eventsLogRetention?: logs.RetentionDays;
+}
+
+/** Properties of {@link RunnerMonitoring}. */
+export interface RunnerMonitoringProps extends RunnerMonitoringOptions {
+  /** The runner to monitor. */
+  readonly runner: EcsRunner;
+}
+
+/**
+ * Opt-in monitoring of an {@link EcsRunner}: job outcome metrics, alarms to an SNS topic, and a
+ * dashboard.
+ *
+ * An EventBridge rule copies every `ECS Task State Change` event of a STOPPED task on the
+ * runner's cluster into a log group; metric filters turn those events into the metrics of
+ * `PlatformOrchestrator/EcsRunner` with the dimension `ClusterArn` (metric filters can only take
+ * dimension values from the log event, so the cluster, not the runner id, identifies the runner:
+ * runners that share a cluster share these metrics; monitor each cluster once).
+ *
+ * The job duration cannot be a metric filter (a filter cannot subtract `startedAt` from
+ * `stoppedAt`); the dashboard shows each stopped job's start and stop times from the events
+ * log group, and Container Insights' CPU, memory and task count for the cluster (Container
+ * Insights is on for clusters the runner creates).
+ *
+ * EventBridge writes to the events log group through one CloudWatch Logs resource policy per
+ * stack (not the Lambda-backed custom resource of `aws-events-targets.CloudWatchLogGroup`).
+ */
+export class RunnerMonitoring extends Construct {
+  /** CloudWatch namespace of the job metrics. */
+  public static readonly NAMESPACE = NAMESPACE;
+
+  /** Names of the job metrics, for {@link RunnerMonitoring.metric}. */
+  public static readonly METRIC_NAMES: string[] = Object.keys(JOB_METRIC_FILTERS);
+
+  /** The topic the alarms notify. */
+  public readonly topic: sns.ITopic;
+  /** The key of the created topic, when the construct created one. */
+  public readonly topicKey?: kms.IKey;
+  /** The log group that keeps the stopped-task events of the runner's cluster. */
+  public readonly eventsLogGroup: logs.ILogGroup;
+  /** The EventBridge rule that sends the stopped-task events to `eventsLogGroup`. */
+  public readonly eventsRule: events.Rule;
+  /** Every alarm of the construct. */
+  public readonly alarms: cloudwatch.Alarm[];
+  /** Alarm: at least `failedJobsThreshold` jobs exited non-zero in 5 minutes. */
+  public readonly jobsFailedAlarm: cloudwatch.Alarm;
+  /** Alarm: a job stopped before its containers started (stopCode TaskFailedToStart). */
+  public readonly jobsNotStartedAlarm: cloudwatch.Alarm;
+  /** Alarm: Fargate Spot reclaimed a job's capacity (stopCode SpotInterruption). */
+  public readonly jobsSpotInterruptedAlarm: cloudwatch.Alarm;
+  /** Alarm: the state bucket holds more than `stateBucketSizeThresholdBytes` in S3 Standard. */
+  public readonly stateBucketSizeAlarm: cloudwatch.Alarm;
+  /** Alarm: the registration function failed; only with `registrationFunction`. */
+  public readonly registrationErrorsAlarm?: cloudwatch.Alarm;
+  /** The dashboard, unless `dashboard` is false. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+
+  private readonly runner: EcsRunner;
+
+  constructor(scope: Construct, id: string, props: RunnerMonitoringProps) {
+    super(scope, id);
+    validateProps(props);
+    if (MONITORED.has(props.runner)) {
+      throw new EcsRunnerValidationError(
+        'runner',
+        props.runner.node.path,
+        'a runner that no other RunnerMonitoring monitors (its metrics would count every job twice)',
+      );
+    }
+    MONITORED.add(props.runner);
+    const stack = Stack.of(this);
+    this.runner = props.runner;
+    const runnerId = props.runner.runnerId;
+
+    // Topic.
+    if (props.topic) {
+      this.topic = props.topic;
+    } else {
+      const created = this.createTopic(props.encryptionKey);
+      this.topic = created.topic;
+      this.topicKey = created.key;
+    }
+    for (const email of props.alarmEmails ?? []) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    // Stopped-task events to a log group. The name embeds the stack's UUID: stable across
+    // updates, unique per stack creation, so a retained group never blocks a redeployment, and
+    // known before the group exists (the key policy condition needs its ARN).
+    const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    const logGroupName = `/aws/events/platform-orchestrator/${runnerId}/${stackUuid}`;
+    const logGroupArnForKms = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    if (props.encryptionKey) {
+      this.allowOnKey(props.encryptionKey, [logsKeyStatement(stack, logGroupArnForKms)], 'encryptionKey');
+    }
+    const logGroup = new logs.LogGroup(this, 'EventsLogGroup', {
+      logGroupName,
+      retention: props.eventsLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.eventsLogGroup = logGroup;
+    const eventsPolicy = eventsLogsResourcePolicy(stack);
+    this.eventsRule = new events.Rule(this, 'StoppedJobsRule', {
+      description: `Stopped tasks of the Platform Orchestrator runner ${runnerId} to its events log group`,
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: {
+          clusterArn: [props.runner.clusterArn],
+          lastStatus: ['STOPPED'],
+        },
+      },
+      targets: [{ bind: () => ({ arn: logGroupArnForKms }) }],
+    });
+    this.eventsRule.node.addDependency(eventsPolicy);
+
+    for (const [metricName, pattern] of Object.entries(JOB_METRIC_FILTERS)) {
+      new logs.MetricFilter(this, `${metricName}Filter`, {
+        logGroup,
+        filterPattern: logs.FilterPattern.literal(pattern),
+        metricNamespace: NAMESPACE,
+        metricName,
+        metricValue: '1',
+        unit: cloudwatch.Unit.COUNT,
+        dimensions: { ClusterArn: '$.detail.clusterArn' },
+      });
+    }
+
+    // Alarms.
+    const action = new cloudwatchActions.SnsAction(this.topic);
+    const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
+      const created = new cloudwatch.Alarm(this, alarmId, alarmProps);
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      return created;
+    };
+    const eventsLogGroupName = logGroup.logGroupName;
+    const failedJobsThreshold = props.failedJobsThreshold ?? 1;
+    this.jobsFailedAlarm = alarm('JobsFailedAlarm', {
+      alarmDescription: [
+        `${Token.isUnresolved(failedJobsThreshold) ? 'failedJobsThreshold' : failedJobsThreshold} or more jobs of Platform Orchestrator runner ${runnerId} exited with a non-zero code within 5 minutes.`,
+        "Check first: the failed deployment's logs in the orchestrator, then the job's log stream (named after the task id) in",
+        `${props.runner.jobLogGroup.logGroupName}; the stopped-task events, with exit codes and task ids, are in ${eventsLogGroupName}.`,
+        'Common causes: Terraform plan or apply errors, missing permissions of the task role, a state lock held by another job.',
+      ].join(' '),
+      metric: this.metric('JobsFailed'),
+      threshold: failedJobsThreshold,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.jobsNotStartedAlarm = alarm('JobsNotStartedAlarm', {
+      alarmDescription: [
+        `A job of Platform Orchestrator runner ${runnerId} stopped before its containers started (stopCode TaskFailedToStart).`,
+        `Check first: detail.stoppedReason of the event in ${eventsLogGroupName} (the dashboard splits the reasons).`,
+        'CannotPullContainerError: the image is unreachable (wrong image, no NAT or ECR/S3 VPC endpoints, execution role cannot pull).',
+        'ResourceInitializationError: secrets, SSM parameters or the log group are unreachable (execution role, KMS key policy, VPC endpoints).',
+        'Otherwise: subnets without free IP addresses, Fargate capacity or quotas.',
+      ].join(' '),
+      metric: this.metric('JobsNotStarted'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.jobsSpotInterruptedAlarm = alarm('JobsSpotInterruptedAlarm', {
+      alarmDescription: [
+        `Fargate Spot reclaimed the capacity of a running job of Platform Orchestrator runner ${runnerId} (stopCode SpotInterruption).`,
+        `Check first: the task id in ${eventsLogGroupName}, then rerun the deployment in the orchestrator.`,
+        'If Terraform reports the state locked, confirm no job runs and remove the stale .tflock object or run terraform force-unlock.',
+        'Runners that must not be interrupted use CapacityStrategy.ON_DEMAND.',
+      ].join(' '),
+      metric: this.metric('JobsSpotInterrupted'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const sizeThreshold = props.stateBucketSizeThresholdBytes ?? 5 * 1024 ** 3;
+    const bucketName = props.runner.stateBucket.bucketName;
+    this.stateBucketSizeAlarm = alarm('StateBucketSizeAlarm', {
+      alarmDescription: [
+        `The Terraform state bucket ${bucketName} of Platform Orchestrator runner ${runnerId} holds more than ${describeBytes(sizeThreshold)} in S3 Standard (daily S3 storage metric).`,
+        `Check first: aws s3 ls s3://${bucketName} --recursive --summarize, and S3 Storage Lens for noncurrent versions.`,
+        'Common causes: noncurrent state versions piling up (check the lifecycle rules), states embedding large data (rendered files, archives), leftover environments.',
+        'Raise stateBucketSizeThresholdBytes if the growth is expected.',
+      ].join(' '),
+      metric: this.stateBucketSizeMetric('StandardStorage'),
+      threshold: sizeThreshold,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = [
+      this.jobsFailedAlarm,
+      this.jobsNotStartedAlarm,
+      this.jobsSpotInterruptedAlarm,
+      this.stateBucketSizeAlarm,
+    ];
+    if (props.registrationFunction) {
+      const fn = props.registrationFunction;
+      this.registrationErrorsAlarm = alarm('RegistrationErrorsAlarm', {
+        alarmDescription: [
+          `The registration function ${fn.functionName} of Platform Orchestrator runner ${runnerId} failed at least once within 5 minutes:`,
+          'the orchestrator may not have the runner as deployed.',
+          `Check first: the function's log group (/aws/lambda/${fn.functionName}) for the API response`,
+          '(401 or 403: the API token; 404: the organization; 409: runner id taken or runner still in use; 400: body rejected), and the CloudFormation stack events.',
+        ].join(' '),
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.alarms.push(this.registrationErrorsAlarm);
+    }
+
+    if (props.dashboard ?? true) {
+      this.dashboard = this.createDashboard(props.dashboardName, sizeThreshold);
+    }
+
+    Tags.of(this).add('ManagedBy', MANAGED_BY_TAG);
+  }
+
+  /**
+   * A job metric of this runner: namespace `PlatformOrchestrator/EcsRunner`, dimension
+   * `ClusterArn`, statistic Sum over 5 minutes unless `props` says otherwise.
+   *
+   * @param metricName one of {@link RunnerMonitoring.METRIC_NAMES}, e.g. `JobsFailed`
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!(metricName in JOB_METRIC_FILTERS)) {
+      throw new EcsRunnerValidationError(
+        'metricName',
+        metricName,
+        `one of ${RunnerMonitoring.METRIC_NAMES.join(', ')}`,
+      );
+    }
+    return new cloudwatch.Metric({
+      namespace: NAMESPACE,
+      metricName,
+      dimensionsMap: { ClusterArn: this.runner.clusterArn },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private stateBucketSizeMetric(storageType: string, label?: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/S3',
+      metricName: 'BucketSizeBytes',
+      dimensionsMap: { BucketName: this.runner.stateBucket.bucketName, StorageType: storageType },
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: Duration.days(1),
+      label,
+    });
+  }
+
+  private containerInsightsMetric(metricName: string, label: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName,
+      dimensionsMap: { ClusterName: this.runner.clusterName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(1),
+      label,
+    });
+  }
+
+  private createTopic(encryptionKey: kms.IKey | undefined): { topic: sns.Topic; key: kms.IKey } {
+    const key =
+      encryptionKey ??
+      new kms.Key(this, 'TopicKey', {
+        description: `Encrypts the alarm topic of Platform Orchestrator runner ${this.runner.runnerId}`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.DESTROY,
+        pendingWindow: Duration.days(7),
+      });
+    const stack = Stack.of(this);
+    const topic = new sns.Topic(this, 'Topic', {
+      displayName: `Platform Orchestrator runner ${this.runner.runnerId} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+      signatureVersion: '2',
+    });
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    this.allowOnKey(
+      key,
+      [
+        new iam.PolicyStatement({
+          sid: 'AllowCloudWatchAndEventBridgeToPublishToEncryptedTopics',
+          principals: [
+            new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+            new iam.ServicePrincipal('events.amazonaws.com'),
+          ],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+        }),
+      ],
+      encryptionKey ? 'encryptionKey' : 'topic key',
+    );
+    return { topic, key };
+  }
+
+  /** Add statements to a key's policy when it is a key of this stack; otherwise warn with them. */
+  private allowOnKey(key: kms.IKey, statements: iam.PolicyStatement[], property: string): void {
+    const sameStack = Stack.of(key) === Stack.of(this);
+    const missing = sameStack ? statements.filter((s) => !key.addToResourcePolicy(s, true).statementAdded) : statements;
+    if (missing.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'platform-orchestrator-ecs-runner:monitoringKeyPolicy',
+        `The key policy of ${property} cannot be changed here (imported key or key of another stack): add ${JSON.stringify(
+          Stack.of(this).resolve(missing.map((s) => s.toStatementJson())),
+        )} to it, or CloudWatch alarms, EventBridge and CloudWatch Logs cannot use it.`,
+      );
+    }
+  }
+
+  private createDashboard(dashboardName: string | undefined, sizeThreshold: number): cloudwatch.Dashboard {
+    const runner = this.runner;
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName,
+      defaultInterval: Duration.days(7),
+    });
+    const sum5m = (name: string, label: string) => this.metric(name, { label });
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: [
+          `# Platform Orchestrator runner ${runner.runnerId}`,
+          `Cluster **${runner.clusterName}** · state bucket **${runner.stateBucket.bucketName}** · job logs **${runner.jobLogGroup.logGroupName}** · stopped-task events **${this.eventsLogGroup.logGroupName}**`,
+        ].join('\n\n'),
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Jobs by outcome (5 minutes)',
+        left: [
+          new cloudwatch.MathExpression({
+            expression: 'FILL(stopped, 0) - FILL(notStarted, 0)',
+            usingMetrics: {
+              stopped: sum5m('JobsStopped', 'stopped'),
+              notStarted: sum5m('JobsNotStarted', 'not started'),
+            },
+            label: 'started',
+            period: Duration.minutes(5),
+          }),
+          sum5m('JobsSucceeded', 'succeeded'),
+          sum5m('JobsFailed', 'failed (non-zero exit)'),
+          sum5m('JobsNotStarted', 'not started'),
+          sum5m('JobsSpotInterrupted', 'Spot interrupted'),
+        ],
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Jobs not started, by reason (5 minutes)',
+        left: [
+          sum5m('JobsNotStarted', 'TaskFailedToStart (all)'),
+          sum5m('JobsNotStartedCannotPullContainer', 'CannotPullContainerError'),
+          sum5m('JobsNotStartedResourceInitialization', 'ResourceInitializationError'),
+          sum5m('JobsSpotInterrupted', 'SpotInterruption'),
+        ],
+        width: 12,
+        height: 6,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'CPU units (Container Insights)',
+        left: [
+          this.containerInsightsMetric('CpuUtilized', 'utilized'),
+          this.containerInsightsMetric('CpuReserved', 'reserved'),
+        ],
+        width: 8,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Memory MiB (Container Insights)',
+        left: [
+          this.containerInsightsMetric('MemoryUtilized', 'utilized'),
+          this.containerInsightsMetric('MemoryReserved', 'reserved'),
+        ],
+        width: 8,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Running jobs (Container Insights)',
+        left: [
+          new cloudwatch.Metric({
+            namespace: 'ECS/ContainerInsights',
+            metricName: 'TaskCount',
+            dimensionsMap: { ClusterName: runner.clusterName },
+            statistic: cloudwatch.Stats.MAXIMUM,
+            period: Duration.minutes(1),
+            label: 'tasks',
+          }),
+        ],
+        width: 8,
+        height: 6,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'State bucket size (bytes, daily)',
+        left: [
+          this.stateBucketSizeMetric('StandardStorage', 'S3 Standard'),
+          this.stateBucketSizeMetric('StandardIAStorage', 'S3 Standard-IA (noncurrent versions)'),
+        ],
+        leftAnnotations: [{ value: sizeThreshold, label: 'alarm threshold' }],
+        width: 8,
+        height: 6,
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Latest stopped jobs (duration = stoppedAt - startedAt)',
+        logGroupNames: [this.eventsLogGroup.logGroupName],
+        queryLines: [
+          'fields @timestamp, detail.taskArn, detail.stopCode, detail.containers.0.exitCode, detail.startedAt, detail.stoppedAt, detail.stoppedReason',
+          'sort @timestamp desc',
+          'limit 50',
+        ],
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width: 16,
+        height: 6,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }),
+    );
+    return dashboard;
+  }
+}
+
+function logsKeyStatement(stack: Stack, logGroupArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'AllowCloudWatchLogsForRunnerEventsLogGroup',
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
+  });
+}
+
+function describeBytes(bytes: number): string {
+  if (Token.isUnresolved(bytes)) return 'the threshold';
+  const gib = bytes / 1024 ** 3;
+  return gib >= 1 ? `${Number(gib.toFixed(2))} GiB` : `${bytes} bytes`;
+}
+
+function validateProps(props: RunnerMonitoringProps): void {
+  if (props.runner === undefined || props.runner === null) {
+    throw new EcsRunnerValidationError('runner', props.runner, 'the EcsRunner to monitor');
+  }
+  v.checkIntegerRange('failedJobsThreshold', props.failedJobsThreshold, 1, 1000);
+  const size = props.stateBucketSizeThresholdBytes;
+  if (size !== undefined && !Token.isUnresolved(size) && (!Number.isSafeInteger(size) || size < 1)) {
+    throw new EcsRunnerValidationError(
+      'stateBucketSizeThresholdBytes',
+      size,
+      'a whole number of bytes of at least 1, e.g. 5368709120 for 5 GiB',
+    );
+  }
+  if (props.alarmEmails !== undefined && !Token.isUnresolved(props.alarmEmails)) {
+    if (props.alarmEmails.length === 0) {
+      throw new EcsRunnerValidationError(
+        'alarmEmails',
+        props.alarmEmails,
+        'at least one email address (omit alarmEmails for no subscriptions)',
+      );
+    }
+    const seen = new Set<string>();
+    for (const [i, email] of props.alarmEmails.entries()) {
+      v.checkPattern(
+        `alarmEmails[${i}]`,
+        email,
+        /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
+        'an email address such as "ops@example.com"',
+      );
+      if (!Token.isUnresolved(email)) {
+        const normalized = email.toLowerCase();
+        if (seen.has(normalized)) {
+          throw new EcsRunnerValidationError(`alarmEmails[${i}]`, email, 'an address that is not already in the list');
+        }
+        seen.add(normalized);
+      }
+    }
+  }
+  if (props.dashboard === false && props.dashboardName !== undefined) {
+    throw new EcsRunnerValidationError(
+      'dashboardName',
+      props.dashboardName,
+      'no dashboardName when dashboard is false',
+    );
+  }
+  v.checkPattern(
+    'dashboardName',
+    props.dashboardName,
+    /^[A-Za-z0-9_-]{1,255}$/,
+    '1 to 255 letters, digits, "-" or "_", e.g. "prod-runner"',
+  );
+  v.checkOneOf(
+    'eventsLogRetention',
+    props.eventsLogRetention,
+    Object.values(logs.RetentionDays).filter((d) => typeof d === 'number') as logs.RetentionDays[],
+  );
+  if (props.eventsLogRetention === logs.RetentionDays.INFINITE) {
+    throw new EcsRunnerValidationError(
+      'eventsLogRetention',
+      props.eventsLogRetention,
+      'a finite retention from 1 to 3653 days',
+    );
+  }
+}
+
+/**
+ * The stack's one CloudWatch Logs resource policy that lets EventBridge write to the events log
+ * groups of every monitored runner (`/aws/events/platform-orchestrator/*`). CloudWatch Logs allows
+ * 10 resource policies per account and region, so one per runner would cap monitored runners.
+ */
+function eventsLogsResourcePolicy(stack: Stack): logs.ResourcePolicy {
+  const id = 'PlatformOrchestratorRunnerEventsLogsPolicy';
+  const existing = stack.node.tryFindChild(id);
+  if (existing instanceof logs.ResourcePolicy) return existing;
+  return new logs.ResourcePolicy(stack, id, {
+    policyStatements: [
+      new iam.PolicyStatement({
+        sid: 'EventBridgeToRunnerEventsLogGroups',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '/aws/events/platform-orchestrator/*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    ],
+  });
+}
