@@ -6,12 +6,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CapacityStrategy, RunnerCluster } from './compute/runner-cluster';
+import { CapacityStrategy, ContainerInsightsMode, RunnerCluster } from './compute/runner-cluster';
 import { EcsRunnerValidationError } from './errors';
 import { DEFAULT_ISSUER, PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
 import { RunnerRoles } from './identity/runner-roles';
 import { RunnerLogs } from './logging/runner-logs';
+import { RunnerMonitoring, RunnerMonitoringOptions } from './monitoring/runner-monitoring';
+import { RunnerRegistration, RunnerRuleProps } from './registration/runner-registration';
 import { runnerCreateBody } from './registration/runner-create-body';
 import { applyRoleGovernance } from './identity/role-governance';
 import { RunnerAccessLogsBucket, RunnerStateStore, StateReplication } from './state/runner-state';
@@ -142,6 +145,14 @@ export interface EcsRunnerProps {
    * @default CapacityStrategy.ON_DEMAND
    */
   readonly capacityStrategy?: CapacityStrategy;
+
+  /**
+   * Container Insights of a created cluster. Accounts that enforce the Control Tower proactive
+   * control CT.ECS.PR.2 need `ENABLED`: its guard rule accepts only that value.
+   *
+   * @default ContainerInsightsMode.ENHANCED
+   */
+  readonly containerInsights?: ContainerInsightsMode;
 
   /**
    * Environment variables of every job. Names are letters, digits and underscores; values
@@ -355,6 +366,49 @@ export interface EcsRunnerProps {
   readonly tags?: Record<string, string>;
 
   /**
+   * A Secrets Manager secret with an orchestrator API token (the raw token, or JSON
+   * `{"token": "..."}`). When given, the stack registers the runner on deploy, updates the
+   * registration on change and deregisters it on removal ({@link RunnerRegistration}). The
+   * token is read at deploy time and never appears in the template.
+   *
+   * @default - nothing is registered; register the stack output `RunnerCreateBody` by other
+   * means (e.g. the `po-ecs-runner` CLI)
+   */
+  readonly apiTokenSecret?: secretsmanager.ISecret;
+
+  /**
+   * Base URL of the orchestrator API (a self-hosted Stellwerk has its own).
+   *
+   * @default 'https://api.humanitec.dev'
+   */
+  readonly apiUrl?: string;
+
+  /**
+   * With `apiTokenSecret`: take over a runner of the same id that already exists in the org
+   * (e.g. one created by the Terraform module) and update it to this configuration, instead of
+   * failing.
+   *
+   * @default false
+   */
+  readonly adoptExistingRegistration?: boolean;
+
+  /**
+   * With `apiTokenSecret`: what happens to the registration when the runner leaves the stack.
+   * RETAIN leaves it in the orchestrator.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly registrationRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * With `apiTokenSecret`: runner rules (by environment type and/or project) created and deleted
+   * with the registration.
+   *
+   * @default - none
+   */
+  readonly runnerRules?: RunnerRuleProps[];
+
+  /**
    * Tag keys that must be set, in `tags` or as tags of the stack (e.g. Environment, Owner,
    * CostCenter, ComplianceScope). A missing key is a synth-time error naming it.
    *
@@ -414,6 +468,8 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
   public readonly registrationBody: string;
   /** The stack output that carries `registrationBody`. */
   public readonly registrationBodyOutput: CfnOutput;
+  /** The registration with the orchestrator, when `apiTokenSecret` is given. */
+  public readonly registration?: RunnerRegistration;
 
   private readonly state: RunnerStateStore;
 
@@ -439,6 +495,19 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
           })
         : undefined);
     const keyCreated = props.encryptionKey === undefined && this.encryptionKey !== undefined;
+    if (keyCreated) {
+      // Nothing of the runner uses KMS grants: only AWS services acting for a resource may create them.
+      this.encryptionKey!.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'DenyGrantsExceptForAwsServices',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:CreateGrant'],
+          resources: ['*'],
+          conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+        }),
+      );
+    }
 
     // Identity: the account-wide OIDC provider of the issuer.
     const issuer = resolveIssuer(props);
@@ -490,6 +559,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     } else {
       const created = new RunnerCluster(this, 'Cluster', {
         capacityStrategy: props.capacityStrategy ?? CapacityStrategy.ON_DEMAND,
+        containerInsights: props.containerInsights ?? ContainerInsightsMode.ENHANCED,
         vpc: props.vpc,
         execLogGroup: logGroups.execLogGroup,
         encryptionKey: this.encryptionKey,
@@ -547,11 +617,12 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       assumableRoleArns: [...(props.assumableRoleArns ?? [])],
       taskRoleStatements: [...(props.taskRoleStatements ?? [])],
       taskRoleManagedPolicies: [...(props.taskRoleManagedPolicies ?? [])],
+      stateStatements: this.state.stateAccessStatements(),
+      stateWildcardReasons: RunnerStateStore.WILDCARD_REASONS,
     });
     this.taskManagerRole = roles.taskManagerRole;
     this.executionRole = roles.executionRole;
     this.taskRole = roles.taskRole;
-    this.state.grantStateReadWrite(this.taskRole);
 
     // Registration body.
     const body = runnerCreateBody({
@@ -579,6 +650,22 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       description: `Platform Orchestrator RunnerCreateBody of runner ${this.runnerId} (org ${this.orgId})`,
     });
 
+    // Registration on deploy.
+    if (props.apiTokenSecret) {
+      this.registration = new RunnerRegistration(this, 'Registration', {
+        runnerId: this.runnerId,
+        orgId: this.orgId,
+        body: this.registrationBody,
+        apiTokenSecret: props.apiTokenSecret,
+        apiUrl: props.apiUrl,
+        adoptExisting: props.adoptExistingRegistration,
+        removalPolicy: props.registrationRemovalPolicy,
+        rules: props.runnerRules,
+        permissionsBoundary: props.permissionsBoundary,
+        rolePath: props.rolePath,
+      });
+    }
+
     // Governance: boundary and path on every role under the runner, and on the stack-level
     // provider that deletes a test stack's state objects.
     applyRoleGovernance(this, props.permissionsBoundary, props.rolePath);
@@ -592,6 +679,21 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     for (const [key, value] of Object.entries(props.tags ?? {})) {
       Tags.of(this).add(key, value);
     }
+  }
+
+  /**
+   * Alarms, an alarm topic and a dashboard for this runner's jobs and state (see
+   * {@link RunnerMonitoring}). The topic and the events log group are encrypted with the runner's
+   * key when it has one, and the registration handler's errors are alarmed on when the runner
+   * registers itself.
+   */
+  public addMonitoring(options: RunnerMonitoringOptions = {}): RunnerMonitoring {
+    return new RunnerMonitoring(this, 'Monitoring', {
+      ...options,
+      runner: this,
+      encryptionKey: options.encryptionKey ?? this.encryptionKey,
+      registrationFunction: options.registrationFunction ?? this.registration?.handlerFunction,
+    });
   }
 
   /** Grant read and write access to this runner's Terraform state (objects, lock files, key). */
@@ -708,6 +810,13 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       'a security group id such as "sg-0123456789abcdef0"',
     );
   }
+  if (props.cluster !== undefined && props.containerInsights !== undefined) {
+    throw new EcsRunnerValidationError(
+      'containerInsights',
+      props.containerInsights,
+      'no containerInsights with an existing cluster (configure the cluster itself)',
+    );
+  }
   if (props.cluster !== undefined && props.capacityStrategy !== undefined) {
     throw new EcsRunnerValidationError(
       'capacityStrategy',
@@ -795,9 +904,16 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
     throw new EcsRunnerValidationError('createEncryptionKey', true, 'false when encryptionKey is given');
   }
   if (props.accessLogsBucket !== undefined && props.serverAccessLogs === false) {
-    throw new EcsRunnerValidationError('accessLogsBucket', 'given', 'no accessLogsBucket when serverAccessLogs is false');
+    throw new EcsRunnerValidationError(
+      'accessLogsBucket',
+      'given',
+      'no accessLogsBucket when serverAccessLogs is false',
+    );
   }
-  if (props.stateBucket !== undefined && (props.accessLogsBucket !== undefined || props.stateReplication !== undefined)) {
+  if (
+    props.stateBucket !== undefined &&
+    (props.accessLogsBucket !== undefined || props.stateReplication !== undefined)
+  ) {
     throw new EcsRunnerValidationError(
       props.accessLogsBucket !== undefined ? 'accessLogsBucket' : 'stateReplication',
       'given',
@@ -815,6 +931,20 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   }
   for (const [i, key] of (props.requiredTagKeys ?? []).entries()) {
     v.checkLength(`requiredTagKeys[${i}]`, key, 1, 128);
+  }
+
+  if (
+    props.apiTokenSecret === undefined &&
+    (props.apiUrl !== undefined ||
+      props.adoptExistingRegistration !== undefined ||
+      props.runnerRules !== undefined ||
+      props.registrationRemovalPolicy !== undefined)
+  ) {
+    throw new EcsRunnerValidationError(
+      'apiTokenSecret',
+      undefined,
+      'a Secrets Manager secret with the API token when apiUrl, adoptExistingRegistration, registrationRemovalPolicy or runnerRules is set',
+    );
   }
 
   // Governance.

@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CapacityStrategy, EcsRunner, MANAGED_BY } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
 import { assertValid } from './support/openapi';
@@ -108,7 +109,7 @@ describe('EcsRunner: the reference module scenarios', () => {
     expect(stack.resolve(runner.clusterArn)).toEqual({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:cluster/shared-cluster']],
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -349,5 +350,57 @@ describe('EcsRunner: outputs and public members', () => {
     const copy = JSON.parse(JSON.stringify(props));
     new EcsRunner(newStack(), 'Runner', props);
     expect(JSON.parse(JSON.stringify(props))).toEqual(copy);
+  });
+});
+
+describe('EcsRunner: registration and monitoring wiring', () => {
+  test('with an API token secret, the stack registers exactly its RunnerCreateBody', () => {
+    // GIVEN
+    const stack = newStack();
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(
+      stack,
+      'Token',
+      'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po-token-AbCdEf',
+    );
+    // WHEN
+    const runner = new EcsRunner(
+      stack,
+      'Runner',
+      minimalProps({ apiTokenSecret: secret, runnerRules: [{ environmentType: 'development' }] }),
+    );
+    // THEN
+    const template = Template.fromStack(stack);
+    expect(runner.registration).toBeDefined();
+    template.hasResourceProperties('Custom::PlatformOrchestratorRunner', {
+      OrgId: 'my-org',
+      RunnerId: runner.runnerId,
+      ApiUrl: 'https://api.humanitec.dev',
+      Body: stack.resolve(runner.registrationBody),
+      TokenSecretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po-token-AbCdEf',
+      Rules: '[{"env_type_id":"development"}]',
+    });
+    // AND monitoring alarms on the registration handler's errors
+    const monitoring = runner.addMonitoring();
+    expect(monitoring.registrationErrorsAlarm).toBeDefined();
+  });
+
+  test('without a secret nothing is registered, and registration options are refused', () => {
+    const { template, runner } = synthRunner();
+    template.resourceCountIs('Custom::PlatformOrchestratorRunner', 0);
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(runner.registration).toBeUndefined();
+    expect(() => synthRunner({ apiUrl: 'https://po.example.com' })).toThrow(/Invalid apiTokenSecret: .*API token/);
+  });
+
+  test('addMonitoring encrypts the topic with the runner key', () => {
+    const stack = newStack();
+    const runner = new EcsRunner(stack, 'Runner', minimalProps({ createEncryptionKey: true }));
+    const monitoring = runner.addMonitoring({ alarmEmails: ['oncall@example.com'] });
+    expect(monitoring.topicKey ?? runner.encryptionKey).toBe(runner.encryptionKey);
+    const template = Template.fromStack(Stack.of(runner));
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: Stack.of(runner).resolve(runner.encryptionKey!.keyArn),
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { CfnResource, Lazy, Token } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -226,7 +227,7 @@ describe('unresolved tokens pass unchecked', () => {
   test('environment-agnostic stacks synthesize with a region token in the body', () => {
     const stack = newStack({ env: undefined });
     new EcsRunner(stack, 'Runner', minimalProps());
-    const [body] = registrationBodies(require('aws-cdk-lib/assertions').Template.fromStack(stack).toJSON());
+    const [body] = registrationBodies(Template.fromStack(stack).toJSON());
     assertValid('RunnerCreateBody', body);
   });
 });

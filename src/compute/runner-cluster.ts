@@ -3,6 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledge, controlTower } from '../acknowledgements';
 
 /** Which Fargate capacity the runner's jobs use by default. */
 export enum CapacityStrategy {
@@ -14,10 +15,20 @@ export enum CapacityStrategy {
   MIXED = 'MIXED',
 }
 
+/** Container Insights of a created cluster. */
+export enum ContainerInsightsMode {
+  /** Container Insights with enhanced observability (task and container level metrics). */
+  ENHANCED = 'enhanced',
+  /** Container Insights (cluster and service level metrics); what Control Tower's CT.ECS.PR.2 accepts. */
+  ENABLED = 'enabled',
+}
+
 /** Properties of {@link RunnerCluster}. */
 export interface RunnerClusterProps {
   /** Default capacity provider strategy. */
   readonly capacityStrategy: CapacityStrategy;
+  /** Container Insights mode. */
+  readonly containerInsights: ContainerInsightsMode;
   /** VPC of the tasks, when known: only used to describe the cluster to CDK. */
   readonly vpc?: ec2.IVpc;
   /** Log group of ECS Exec sessions. */
@@ -42,7 +53,7 @@ export class RunnerCluster extends Construct {
   constructor(scope: Construct, id: string, props: RunnerClusterProps) {
     super(scope, id);
     const resource = new ecs.CfnCluster(this, 'Resource', {
-      clusterSettings: [{ name: 'containerInsights', value: 'enhanced' }],
+      clusterSettings: [{ name: 'containerInsights', value: props.containerInsights }],
       configuration: {
         executeCommandConfiguration: {
           kmsKeyId: props.encryptionKey?.keyArn,
@@ -59,6 +70,14 @@ export class RunnerCluster extends Construct {
       capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
       defaultCapacityProviderStrategy: strategy(props.capacityStrategy),
     });
+    if (props.containerInsights === ContainerInsightsMode.ENHANCED) {
+      acknowledge(
+        this,
+        controlTower('ecs_container_insights_enabled_check'),
+        'Container Insights is on with enhanced observability, a superset of "enabled" that adds the task-level metrics the runner dashboard uses; ' +
+          'the guard rule accepts only the literal "enabled" (containerInsights: ContainerInsightsMode.ENABLED for accounts that enforce CT.ECS.PR.2).',
+      );
+    }
     this.clusterName = resource.ref;
     this.clusterArn = resource.attrArn;
     this.cluster = props.vpc

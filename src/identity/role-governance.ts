@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 
 /**
- * Applies the runner's permissions boundary and role path to every IAM role under `scope`,
+ * Applies the runner's permissions boundary and role path to every IAM role under `scope` (and
+ * the path to its customer managed policies),
  * whether an L2 `iam.Role`, an L1 `CfnRole`, or the `AWS::IAM::Role` of a custom resource
  * provider written with `CfnResource` (as aws-cdk-lib's own providers are).
  */
@@ -21,6 +22,8 @@ class RolePathAspect implements IAspect {
 
   public visit(node: IConstruct): void {
     if (node instanceof iam.CfnRole) {
+      node.path = node.path ?? this.path;
+    } else if (node instanceof iam.CfnManagedPolicy) {
       node.path = node.path ?? this.path;
     } else if (CfnResource.isCfnResource(node) && node.cfnResourceType === 'AWS::IAM::Role') {
       node.addPropertyOverride('Path', this.path);

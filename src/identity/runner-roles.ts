@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { STS_AUDIENCE } from './oidc-provider';
+import { acknowledgeWildcardResources } from '../acknowledgements';
 
 /** Properties of {@link RunnerRoles}. */
 export interface RunnerRolesProps {
@@ -40,6 +41,10 @@ export interface RunnerRolesProps {
   readonly taskRoleStatements: iam.PolicyStatement[];
   /** Extra managed policies of the task role. */
   readonly taskRoleManagedPolicies: iam.IManagedPolicy[];
+  /** What the task role needs on the Terraform state. */
+  readonly stateStatements: iam.PolicyStatement[];
+  /** Why the state statements' wildcard resources are needed, by Sid. */
+  readonly stateWildcardReasons: Record<string, string>;
 }
 
 /**
@@ -79,28 +84,76 @@ export class RunnerRoles extends Construct {
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       description: `ECS task execution role of runner ${props.runnerId}: image pull, logs, job secrets`,
       assumedBy: ecsTasks,
-      inlinePolicies: { Execution: executionPolicy(stack, props) },
     });
+    const execution = executionStatements(stack, props);
+    const executionPolicy = new iam.ManagedPolicy(this, 'ExecutionPolicy', {
+      description: `Runner ${props.runnerId}: start jobs (image, logs, secrets)`,
+      statements: [...execution.own, ...execution.fromProps],
+      roles: [this.executionRole],
+    });
+    acknowledgeWildcardResources(executionPolicy, execution.own, WILDCARD_REASONS);
 
     this.taskRole = new iam.Role(this, 'TaskRole', {
       description: `Credentials of the Terraform jobs of runner ${props.runnerId}`,
       assumedBy: new iam.CompositePrincipal(ecsTasks, new iam.ArnPrincipal(this.taskManagerRole.roleArn)),
       managedPolicies: props.taskRoleManagedPolicies.length > 0 ? [...props.taskRoleManagedPolicies] : undefined,
     });
-    for (const statement of taskRoleStatements(props)) {
-      this.taskRole.addToPrincipalPolicy(statement);
+    const task = [...props.stateStatements, ...execStatements(props)];
+    const taskPolicy = new iam.ManagedPolicy(this, 'TaskPolicy', {
+      description: `Runner ${props.runnerId}: Terraform state`,
+      statements: task,
+      roles: [this.taskRole],
+    });
+    acknowledgeWildcardResources(taskPolicy, task, { ...WILDCARD_REASONS, ...props.stateWildcardReasons });
+    const deployment = deploymentStatements(props);
+    if (deployment.length > 0) {
+      // What the user's Terraform deploys: kept apart from the runner's own permissions.
+      new iam.ManagedPolicy(this, 'TaskDeploymentPolicy', {
+        description: `Runner ${props.runnerId}: what the Terraform jobs deploy`,
+        statements: deployment,
+        roles: [this.taskRole],
+      });
     }
 
-    // A separate policy resource: the task role trusts the task-manager role and the
-    // task-manager role passes the task role, so an inline policy would be a cycle.
-    new iam.Policy(this, 'TaskManagerPolicy', {
+    // A separate resource: the task role trusts the task-manager role and the task-manager role
+    // passes the task role, so a policy inside either role would be a dependency cycle.
+    const manager = taskManagerStatements(stack, props, [this.executionRole.roleArn, this.taskRole.roleArn]);
+    const managerPolicy = new iam.ManagedPolicy(this, 'TaskManagerPolicy', {
+      description: `Runner ${props.runnerId}: what the orchestrator may do with its OIDC session`,
+      statements: manager,
       roles: [this.taskManagerRole],
-      document: taskManagerPolicy(stack, props, [this.executionRole.roleArn, this.taskRole.roleArn]),
     });
+    acknowledgeWildcardResources(managerPolicy, manager, WILDCARD_REASONS);
   }
 }
 
-function taskManagerPolicy(stack: Stack, props: RunnerRolesProps, passRoleArns: string[]): iam.PolicyDocument {
+/** Why each of the runner's own wildcard resources is needed, by statement Sid. */
+const WILDCARD_REASONS: Record<string, string> = {
+  RegisterAndDeleteRunnerTaskDefinitions:
+    "The orchestrator registers and deletes task definition families it names itself under the runner's taskDefinitionFamilyPrefix; family names and revisions exist only at run time.",
+  ListAndDeregisterTaskDefinitions:
+    'ecs:ListTaskDefinitions and ecs:DeregisterTaskDefinition have no resource type in the IAM service authorization reference; deletion of task definitions is limited to the family prefix.',
+  RunRunnerTasksOnRunnerClusterOnly:
+    "ecs:RunTask's resource is the task definition: limited to the orchestrator's family prefix (revisions exist only at run time) and to this runner's cluster by the ecs:cluster condition.",
+  DescribeAndTagTasksOfRunnerCluster:
+    "ECS assigns task ids at RunTask time; ecs:DescribeTasks and ecs:TagResource are limited to tasks of this runner's cluster (task/<cluster>/* and the ecs:cluster condition).",
+  ListTasksOfRunnerCluster:
+    "ecs:ListTasks' only resource type is container-instance, which Fargate tasks do not have; the ecs:cluster condition limits it to this runner's cluster.",
+  TagRunnerTaskDefinitionsOnRegister:
+    "Tags may only be set while registering task definitions of the runner's family prefix (ecs:CreateAction condition); revisions exist only at run time.",
+  WriteJobLogs:
+    'The orchestrator chooses the awslogs log group of each task definition it registers and does not document it; the execution role only gets logs:CreateLogStream and logs:PutLogEvents (no CreateLogGroup), and ExecutionRoleLogAccess.RUNNER_LOG_GROUP narrows it to the job log group, whose stream names are generated per task.',
+  AuthenticateToEcr:
+    'ecr:GetAuthorizationToken has no resource type in the IAM service authorization reference; image pulls are limited to the job image repository.',
+  EcsExecMessageChannels:
+    'The SSM message channel actions of ECS Exec have no resource type in the IAM service authorization reference; granted only with allowExecuteCommand.',
+  EcsExecFindLogGroup:
+    'logs:DescribeLogGroups has no resource type in the IAM service authorization reference; the ECS Exec agent uses it to find the exec log group (allowExecuteCommand only).',
+  EcsExecWriteSessionLogs:
+    "ECS Exec writes each session's log stream, named at run time, into the runner's exec log group (allowExecuteCommand only).",
+};
+
+function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleArns: string[]): iam.PolicyStatement[] {
   const family = stack.formatArn({
     service: 'ecs',
     resource: 'task-definition',
@@ -114,57 +167,56 @@ function taskManagerPolicy(stack: Stack, props: RunnerRolesProps, passRoleArns: 
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
   });
   const onThisCluster = { ArnEquals: { 'ecs:cluster': props.clusterArn } };
-  return new iam.PolicyDocument({
-    statements: [
-      new iam.PolicyStatement({
-        sid: 'RegisterAndDeleteRunnerTaskDefinitions',
-        actions: ['ecs:RegisterTaskDefinition', 'ecs:DeleteTaskDefinitions'],
-        resources: [family],
-      }),
-      new iam.PolicyStatement({
-        // The service authorization reference gives these actions no resource type.
-        sid: 'ListAndDeregisterTaskDefinitions',
-        actions: ['ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition'],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        // RunTask's resource is the task definition; the cluster is only a condition key.
-        sid: 'RunRunnerTasksOnRunnerClusterOnly',
-        actions: ['ecs:RunTask'],
-        resources: [family],
-        conditions: onThisCluster,
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeAndTagTasksOfRunnerCluster',
-        actions: ['ecs:DescribeTasks', 'ecs:TagResource'],
-        resources: [clusterTasks],
-        conditions: onThisCluster,
-      }),
-      new iam.PolicyStatement({
-        // ListTasks' only resource type is container-instance, which Fargate tasks do not
-        // have; the ecs:cluster condition key restricts it to this runner's cluster.
-        sid: 'ListTasksOfRunnerCluster',
-        actions: ['ecs:ListTasks'],
-        resources: ['*'],
-        conditions: onThisCluster,
-      }),
-      new iam.PolicyStatement({
-        sid: 'TagRunnerTaskDefinitionsOnRegister',
-        actions: ['ecs:TagResource'],
-        resources: [family],
-        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'PassRunnerTaskRolesToEcsTasks',
-        actions: ['iam:PassRole'],
-        resources: passRoleArns,
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
-    ],
-  });
+  return [
+    new iam.PolicyStatement({
+      sid: 'RegisterAndDeleteRunnerTaskDefinitions',
+      actions: ['ecs:RegisterTaskDefinition', 'ecs:DeleteTaskDefinitions'],
+      resources: [family],
+    }),
+    new iam.PolicyStatement({
+      // The service authorization reference gives these actions no resource type.
+      sid: 'ListAndDeregisterTaskDefinitions',
+      actions: ['ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      // RunTask's resource is the task definition; the cluster is only a condition key.
+      sid: 'RunRunnerTasksOnRunnerClusterOnly',
+      actions: ['ecs:RunTask'],
+      resources: [family],
+      conditions: onThisCluster,
+    }),
+    new iam.PolicyStatement({
+      sid: 'DescribeAndTagTasksOfRunnerCluster',
+      actions: ['ecs:DescribeTasks', 'ecs:TagResource'],
+      resources: [clusterTasks],
+      conditions: onThisCluster,
+    }),
+    new iam.PolicyStatement({
+      // ListTasks' only resource type is container-instance, which Fargate tasks do not
+      // have; the ecs:cluster condition key restricts it to this runner's cluster.
+      sid: 'ListTasksOfRunnerCluster',
+      actions: ['ecs:ListTasks'],
+      resources: ['*'],
+      conditions: onThisCluster,
+    }),
+    new iam.PolicyStatement({
+      sid: 'TagRunnerTaskDefinitionsOnRegister',
+      actions: ['ecs:TagResource'],
+      resources: [family],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'PassRunnerTaskRolesToEcsTasks',
+      actions: ['iam:PassRole'],
+      resources: passRoleArns,
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    }),
+  ];
 }
 
-function taskRoleStatements(props: RunnerRolesProps): iam.PolicyStatement[] {
+/** The user's statements and deployment roles for the task role. */
+function deploymentStatements(props: RunnerRolesProps): iam.PolicyStatement[] {
   const statements = [...props.taskRoleStatements];
   if (props.assumableRoleArns.length > 0) {
     statements.push(
@@ -175,6 +227,12 @@ function taskRoleStatements(props: RunnerRolesProps): iam.PolicyStatement[] {
       }),
     );
   }
+  return statements;
+}
+
+/** ECS Exec permissions of the task role, when enabled. */
+function execStatements(props: RunnerRolesProps): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
   if (props.allowExecuteCommand) {
     statements.push(
       new iam.PolicyStatement({
@@ -213,9 +271,14 @@ function taskRoleStatements(props: RunnerRolesProps): iam.PolicyStatement[] {
   return statements;
 }
 
-function executionPolicy(stack: Stack, props: RunnerRolesProps): iam.PolicyDocument {
-  const doc = new iam.PolicyDocument();
-  doc.addStatements(
+/** The execution role's statements: its own, and those derived from user input (secrets). */
+function executionStatements(
+  stack: Stack,
+  props: RunnerRolesProps,
+): { own: iam.PolicyStatement[]; fromProps: iam.PolicyStatement[] } {
+  const own: iam.PolicyStatement[] = [];
+  const fromProps: iam.PolicyStatement[] = [];
+  own.push(
     new iam.PolicyStatement({
       sid: 'WriteJobLogs',
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -225,7 +288,7 @@ function executionPolicy(stack: Stack, props: RunnerRolesProps): iam.PolicyDocum
   const secretsManager = props.secretArns.filter((arn) => arn.startsWith('arn:aws:secretsmanager:'));
   const parameters = props.secretArns.filter((arn) => arn.startsWith('arn:aws:ssm:'));
   if (secretsManager.length > 0) {
-    doc.addStatements(
+    fromProps.push(
       new iam.PolicyStatement({
         sid: 'ReadJobSecrets',
         actions: ['secretsmanager:GetSecretValue'],
@@ -234,7 +297,7 @@ function executionPolicy(stack: Stack, props: RunnerRolesProps): iam.PolicyDocum
     );
   }
   if (parameters.length > 0) {
-    doc.addStatements(
+    fromProps.push(
       new iam.PolicyStatement({
         sid: 'ReadJobParameters',
         actions: ['ssm:GetParameters'],
@@ -243,7 +306,7 @@ function executionPolicy(stack: Stack, props: RunnerRolesProps): iam.PolicyDocum
     );
   }
   if (props.secretsEncryptionKeys.length > 0) {
-    doc.addStatements(
+    fromProps.push(
       new iam.PolicyStatement({
         sid: 'DecryptJobSecrets',
         actions: ['kms:Decrypt'],
@@ -258,7 +321,7 @@ function executionPolicy(stack: Stack, props: RunnerRolesProps): iam.PolicyDocum
   }
   const repository = props.image ? ecrRepositoryArn(stack, props.image) : undefined;
   if (repository) {
-    doc.addStatements(
+    own.push(
       new iam.PolicyStatement({
         // The service authorization reference gives GetAuthorizationToken no resource type.
         sid: 'AuthenticateToEcr',
@@ -272,7 +335,7 @@ function executionPolicy(stack: Stack, props: RunnerRolesProps): iam.PolicyDocum
       }),
     );
   }
-  return doc;
+  return { own, fromProps };
 }
 
 /**

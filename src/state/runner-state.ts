@@ -3,6 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import {
+  acknowledge,
+  acknowledgeInPacks,
+  acknowledgeWildcardResources,
+  controlTower,
+  REGULATORY_PACKS,
+} from '../acknowledgements';
 
 /** Where and how the state bucket is replicated for disaster recovery. */
 export interface StateReplication {
@@ -50,8 +57,6 @@ export interface RunnerStateStoreProps {
   readonly accessLogsPrefix?: string;
   /** Replication of the state to another bucket. */
   readonly replication?: StateReplication;
-  /** Role that S3 assumes to replicate; required with `replication`. */
-  readonly replicationRole?: iam.IRole;
 }
 
 /**
@@ -74,48 +79,179 @@ export class RunnerStateStore extends Construct {
     super(scope, id);
     this.pathPrefix = props.pathPrefix;
     this.encryptionKey = props.bucket ? props.bucket.encryptionKey : props.encryptionKey;
-    this.bucket =
-      props.bucket ??
-      new s3.Bucket(this, 'Bucket', {
-        encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
-        encryptionKey: props.encryptionKey,
-        bucketKeyEnabled: props.encryptionKey ? true : undefined,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        enforceSSL: true,
-        versioned: true,
-        removalPolicy: props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-        autoDeleteObjects: props.destroyOnRemoval,
-        serverAccessLogsBucket: props.accessLogsBucket,
-        serverAccessLogsPrefix: props.accessLogsBucket ? props.accessLogsPrefix : undefined,
-        lifecycleRules: [
-          {
-            id: 'StateVersions',
-            noncurrentVersionTransitions: [
-              {
-                storageClass: s3.StorageClass.INFREQUENT_ACCESS,
-                transitionAfter: Duration.days(props.noncurrentVersionTransitionDays),
-              },
-            ],
-            noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays),
-            abortIncompleteMultipartUploadAfter: Duration.days(props.abortIncompleteMultipartUploadDays),
-          },
-        ],
-        replicationRole: props.replication ? props.replicationRole : undefined,
-        replicationRules: props.replication
-          ? [
-              {
-                destination: props.replication.destinationBucket,
-                priority: 0,
-                kmsKey: props.replication.destinationEncryptionKey,
-                sseKmsEncryptedObjects: props.encryptionKey ? true : undefined,
-                storageClass: props.replication.storageClass ?? s3.StorageClass.INFREQUENT_ACCESS,
-                deleteMarkerReplication: true,
-              },
-            ]
-          : undefined,
-      });
+    if (props.bucket) {
+      this.bucket = props.bucket;
+      return;
+    }
+    const replicationRole = props.replication ? this.replicationRole() : undefined;
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: props.encryptionKey ? true : undefined,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: true,
+      removalPolicy: props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      autoDeleteObjects: props.destroyOnRemoval,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: props.accessLogsBucket ? props.accessLogsPrefix : undefined,
+      lifecycleRules: [
+        {
+          id: 'StateVersions',
+          noncurrentVersionTransitions: [
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(props.noncurrentVersionTransitionDays),
+            },
+          ],
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(props.abortIncompleteMultipartUploadDays),
+        },
+      ],
+      replicationRole,
+      replicationRules: props.replication
+        ? [
+            {
+              destination: props.replication.destinationBucket,
+              priority: 0,
+              kmsKey: props.replication.destinationEncryptionKey,
+              sseKmsEncryptedObjects: props.encryptionKey ? true : undefined,
+              storageClass: props.replication.storageClass ?? s3.StorageClass.INFREQUENT_ACCESS,
+              deleteMarkerReplication: true,
+            },
+          ]
+        : undefined,
+    });
+    this.bucket = bucket;
+    if (props.replication && replicationRole) {
+      this.replicationPolicy(replicationRole, bucket, props.replication, props.encryptionKey);
+    }
+    // Every write and delete of state as an EventBridge event: the native setting (the L2's
+    // eventBridgeEnabled deploys a notification Lambda), free until a rule uses it.
+    (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+    acknowledge(
+      bucket,
+      controlTower('s3_bucket_object_lock_enabled_check'),
+      'Terraform rewrites the state object on every apply and creates and deletes a .tflock lock file per run; ' +
+        'versioning with noncurrent versions kept for noncurrentVersionExpirationDays is the recovery control. ' +
+        'Object Lock would pin every state version and lock file beyond that lifecycle.',
+    );
   }
+
+  /**
+   * S3's role for replicating the state: no fixed name (CDK's default `CDKReplicationRole` would
+   * collide with a second runner), confused-deputy protection, and a customer managed policy
+   * with exactly the replication actions on the two buckets and keys.
+   */
+  private replicationRole(): iam.Role {
+    return new iam.Role(this, 'ReplicationRole', {
+      description: 'S3 replication of Terraform state to the disaster recovery bucket',
+      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      }),
+    });
+  }
+
+  private replicationPolicy(
+    role: iam.Role,
+    source: s3.IBucket,
+    replication: StateReplication,
+    sourceKey?: kms.IKey,
+  ): void {
+    const stack = Stack.of(this);
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'ReadReplicationConfiguration',
+        actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+        resources: [source.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadStateVersions',
+        actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+        resources: [`${source.bucketArn}/*`],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteReplicas',
+        actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
+        resources: [replication.destinationBucket.arnForObjects('*')],
+      }),
+    ];
+    if (sourceKey) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'DecryptState',
+          actions: ['kms:Decrypt'],
+          resources: [sourceKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    if (replication.destinationEncryptionKey) {
+      const destinationRegion = replication.destinationBucket.env.region;
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'EncryptReplicas',
+          actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [replication.destinationEncryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${destinationRegion}.amazonaws.com` } },
+        }),
+      );
+    }
+    const policy = new iam.ManagedPolicy(this, 'ReplicationPolicy', {
+      description: 'Replicates the runner Terraform state to the disaster recovery bucket',
+      statements,
+      roles: [role],
+    });
+    acknowledgeWildcardResources(policy, statements, {
+      ReadStateVersions:
+        'S3 replication reads every object version of the Terraform state bucket to copy it to the stateReplication destination; object keys are environment ids chosen at run time.',
+      WriteReplicas:
+        'S3 replication writes replicas and delete markers of every Terraform state object into the stateReplication destination bucket.',
+    });
+  }
+
+  /** The statements Terraform's S3 backend needs on this state (see grantStateReadWrite). */
+  public stateAccessStatements(): iam.PolicyStatement[] {
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'ListStateBucket',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadWriteState',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${this.pathPrefix}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DeleteStateLockFiles',
+        actions: ['s3:DeleteObject'],
+        resources: [this.bucket.arnForObjects(`${this.pathPrefix}*.tflock`)],
+      }),
+    ];
+    if (this.encryptionKey) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'StateDataKeys',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [this.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
+    return statements;
+  }
+
+  /** Reasons for the wildcard resources of {@link stateAccessStatements}, by Sid. */
+  public static readonly WILDCARD_REASONS: Record<string, string> = {
+    ReadWriteState:
+      "Terraform's S3 backend reads and writes one state object per environment under the runner's state prefix; the keys are environment ids the orchestrator chooses at run time.",
+    DeleteStateLockFiles:
+      "Terraform's S3-native locking (use_lockfile) creates and deletes a <key>.tflock next to each state object; s3:DeleteObject is granted on lock files only, never on state.",
+  };
 
   /**
    * Grant what Terraform's S3 backend needs on this state: list the bucket, read and write
@@ -124,33 +260,16 @@ export class RunnerStateStore extends Construct {
    * only, when the bucket is encrypted with a KMS key.
    */
   public grantStateReadWrite(grantee: iam.IGrantable): iam.Grant {
-    const list = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:ListBucket'],
-      resourceArns: [this.bucket.bucketArn],
-    });
-    const readWrite = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:GetObject', 's3:PutObject'],
-      resourceArns: [this.bucket.arnForObjects(`${this.pathPrefix}*`)],
-    });
-    const unlock = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:DeleteObject'],
-      resourceArns: [this.bucket.arnForObjects(`${this.pathPrefix}*.tflock`)],
-    });
-    let grant = list.combine(readWrite).combine(unlock);
-    if (this.encryptionKey) {
-      grant = grant.combine(
+    return this.stateAccessStatements()
+      .map((statement) =>
         iam.Grant.addToPrincipal({
           grantee,
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resourceArns: [this.encryptionKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+          actions: statement.actions,
+          resourceArns: statement.resources,
+          conditions: statement.conditions,
         }),
-      );
-    }
-    return grant;
+      )
+      .reduce((all, grant) => all.combine(grant));
   }
 }
 
@@ -190,5 +309,32 @@ export class RunnerAccessLogsBucket extends Construct {
         },
       ],
     });
+    (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+    acknowledgeInPacks(
+      this.bucket,
+      REGULATORY_PACKS,
+      'S3BucketReplicationEnabled',
+      "Holds only S3 server access logs of the runners' state buckets: an audit by-product that expires after " +
+        'accessLogsRetentionDays, not data needed to recover a runner; disaster recovery replicates the Terraform ' +
+        'state bucket itself (stateReplication).',
+    );
+    const sseS3 =
+      "S3 server access log delivery only supports target buckets encrypted with SSE-S3; SSE-KMS would make S3 drop the state buckets' access logs, so this access-logs bucket uses SSE-S3 with TLS-only access and all public access blocked.";
+    acknowledgeInPacks(this.bucket, REGULATORY_PACKS, 'S3DefaultEncryptionKMS', sseS3);
+    acknowledge(this.bucket, controlTower('s3_bucket_default_encryption_kms_check'), sseS3);
+    acknowledge(
+      this.bucket,
+      controlTower('s3_bucket_logging_enabled_check'),
+      "This is the server access log destination of the runners' state buckets; logging it to itself would log its " +
+        'own log deliveries in a loop, and a further bucket would only move the same finding there.',
+    );
+    acknowledge(
+      this.bucket,
+      controlTower('s3_bucket_object_lock_enabled_check'),
+      'S3 server access log delivery does not support a target bucket with an Object Lock default retention, and ' +
+        "these access logs must expire after accessLogsRetentionDays through the bucket's lifecycle rule.",
+    );
   }
 }

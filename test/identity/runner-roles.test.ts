@@ -229,9 +229,9 @@ describe('task role', () => {
       'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/runners/prod/${suffix}`]],
     });
     expect(statementsOfRole(template, task)).toEqual([
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] } },
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects('*') },
-      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: objects('*.tflock') },
+      { Sid: 'ListStateBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] } },
+      { Sid: 'ReadWriteState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects('*') },
+      { Sid: 'DeleteStateLockFiles', Effect: 'Allow', Action: 's3:DeleteObject', Resource: objects('*.tflock') },
     ]);
   });
 
@@ -239,6 +239,7 @@ describe('task role', () => {
     const { template } = synthRunner({ createEncryptionKey: true });
     const key = logicalId(template, 'AWS::KMS::Key', 'RunnerEncryptionKey');
     expect(statementsOfRole(template, roles(template).task)).toContainEqual({
+      Sid: 'StateDataKeys',
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: { 'Fn::GetAtt': [key, 'Arn'] },

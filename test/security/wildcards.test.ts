@@ -10,7 +10,10 @@ import { minimalProps } from '../support/stacks';
 function everyFeature(): Template {
   const app = new App();
   const stack = new Stack(app, 'All', { env: { account: '123456789012', region: 'eu-central-1' } });
-  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-central-1a'] });
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0123456789abcdef0',
+    availabilityZones: ['eu-central-1a'],
+  });
   new EcsRunner(stack, 'Runner', {
     ...minimalProps(),
     vpc,

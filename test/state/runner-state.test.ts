@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EcsRunner } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from '../support/cfn';
-import { logicalId, minimalProps, newStack, synthRunner } from '../support/stacks';
+import { logicalId, minimalProps, newStack, statementsOfRole, synthRunner } from '../support/stacks';
 
 function stateBucket(template: Template) {
   const id = logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket');
@@ -177,8 +177,32 @@ describe('created state bucket', () => {
         SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
       }),
     ]);
-    expect(config.Role).toEqual({
-      'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'RunnerStateBucketReplicationRole'), 'Arn'],
+    const role = logicalId(template, 'AWS::IAM::Role', 'RunnerStateReplicationRole');
+    expect(config.Role).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
+    // No fixed role name (CDK's default CDKReplicationRole collides with a second runner).
+    expect(template.toJSON().Resources[role].Properties.RoleName).toBeUndefined();
+    expect(template.toJSON().Resources[role].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 's3.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+      },
+    ]);
+    const statements = statementsOfRole(template, role);
+    expect(statements.map((st: any) => st.Sid)).toEqual([
+      'ReadReplicationConfiguration',
+      'ReadStateVersions',
+      'WriteReplicas',
+      'DecryptState',
+      'EncryptReplicas',
+    ]);
+    expect(statements.find((st: any) => st.Sid === 'EncryptReplicas')).toEqual({
+      Sid: 'EncryptReplicas',
+      Effect: 'Allow',
+      Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
     });
   });
 

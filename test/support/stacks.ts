@@ -20,13 +20,13 @@ export function synthRunner(overrides: Partial<EcsRunnerProps> = {}, stack: Stac
   return { stack, runner, template: Template.fromStack(stack) };
 }
 
-/** All statements of all IAM policies (inline and AWS::IAM::Policy) attached to a role. */
+/** All statements of all IAM policies (inline, AWS::IAM::Policy, customer managed) attached to a role. */
 export function statementsOfRole(template: Template, roleLogicalId: string): any[] {
   const json = template.toJSON();
   const role = json.Resources[roleLogicalId];
   const inline = (role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
   const attached = Object.values(json.Resources as Record<string, any>)
-    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
     .filter((r) => (r.Properties.Roles ?? []).some((ref: any) => ref.Ref === roleLogicalId))
     .flatMap((r) => r.Properties.PolicyDocument.Statement);
   return [...inline, ...attached];
