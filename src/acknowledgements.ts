@@ -56,6 +56,14 @@ export function acknowledgeWildcardResources(
   }
 }
 
+/**
+ * Acknowledge cdk-nag's AwsSolutions-IAM5 finding for one wildcard resource ARN of a policy, e.g.
+ * of a statement an aws-cdk-lib construct adds itself (no Sid to look a reason up by).
+ */
+export function acknowledgeWildcardResource(policy: IConstruct, arn: string, reason: string): void {
+  acknowledge(policy, `AwsSolutions-IAM5[Resource::${flatten(Stack.of(policy).resolve(arn))}]`, reason);
+}
+
 /** cdk-nag's rendering of a resolved value in a granular finding id. */
 function flatten(node: any): string {
   if (typeof node === 'string') return node.replace(/\${/g, '<').replace(/}/g, '>');

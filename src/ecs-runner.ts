@@ -210,7 +210,9 @@ export interface EcsRunnerProps {
 
   /**
    * An existing bucket for the Terraform state. Its name must match the API's
-   * `^[a-z0-9][a-z0-9-]*[a-z0-9]$`.
+   * `^[a-z0-9][a-z0-9-]*[a-z0-9]$`. When it is encrypted with a customer managed KMS key,
+   * import it with `s3.Bucket.fromBucketAttributes({ bucketName, encryptionKey, region })` so
+   * the task role gets the data-key permissions it needs.
    *
    * @default - a new versioned, encrypted, retained bucket with a generated name
    */
@@ -663,6 +665,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
         rules: props.runnerRules,
         permissionsBoundary: props.permissionsBoundary,
         rolePath: props.rolePath,
+        encryptionKey: this.encryptionKey,
       });
     }
 

@@ -194,7 +194,20 @@ async function context(opts: CommonOptions, env: Record<string, string | undefin
     opts.stack !== undefined
       ? await bodyFromStack(opts.stack, opts.region, opts.runnerId)
       : bodyFromFile(opts.bodyFile!, opts.runnerId);
-  const orgId = opts.org ?? nonEmpty(env.HUMANITEC_ORG) ?? found.orgFromStack;
+  const envOrg = nonEmpty(env.HUMANITEC_ORG);
+  if (
+    opts.org === undefined &&
+    envOrg !== undefined &&
+    found.orgFromStack !== undefined &&
+    envOrg !== found.orgFromStack
+  ) {
+    // The task-manager role trusts the OIDC subject <org>+<runner id> of the stack's org only:
+    // registering in another org (e.g. a stale HUMANITEC_ORG) would give a runner that cannot start jobs.
+    throw new UsageError(
+      `HUMANITEC_ORG is "${envOrg}" but the stack's runner belongs to org "${found.orgFromStack}"; pass --org to choose explicitly`,
+    );
+  }
+  const orgId = opts.org ?? envOrg ?? found.orgFromStack;
   if (orgId === undefined) throw new UsageError('no organization: pass --org or set HUMANITEC_ORG');
 
   let client: OrchestratorClient;

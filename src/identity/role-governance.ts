@@ -24,7 +24,8 @@ class RolePathAspect implements IAspect {
     if (node instanceof iam.CfnRole) {
       node.path = node.path ?? this.path;
     } else if (node instanceof iam.CfnManagedPolicy) {
-      node.path = node.path ?? this.path;
+      // iam.ManagedPolicy writes the default '/' itself; the library's policies never choose it.
+      if (node.path === undefined || node.path === '/') node.path = this.path;
     } else if (CfnResource.isCfnResource(node) && node.cfnResourceType === 'AWS::IAM::Role') {
       node.addPropertyOverride('Path', this.path);
     }

@@ -331,7 +331,7 @@ export class RunnerMonitoring extends Construct {
       alarmDescription: [
         `Fargate Spot reclaimed the capacity of a running job of Platform Orchestrator runner ${runnerId} (stopCode SpotInterruption).`,
         `Check first: the task id in ${eventsLogGroupName}, then rerun the deployment in the orchestrator.`,
-        'If Terraform reports the state locked, confirm no job runs and remove the stale .tflock object or run terraform force-unlock.',
+        "If Terraform then reports the state locked, confirm no job of the environment runs and delete the stale <key>.tflock object in the state bucket (terraform force-unlock needs the interrupted job's working directory, which is gone).",
         'Runners that must not be interrupted use CapacityStrategy.ON_DEMAND.',
       ].join(' '),
       metric: this.metric('JobsSpotInterrupted'),
@@ -369,7 +369,7 @@ export class RunnerMonitoring extends Construct {
         alarmDescription: [
           `The registration function ${fn.functionName} of Platform Orchestrator runner ${runnerId} failed at least once within 5 minutes:`,
           'the orchestrator may not have the runner as deployed.',
-          `Check first: the function's log group (/aws/lambda/${fn.functionName}) for the API response`,
+          "Check first: the function's log group (its logging configuration; the EcsRunner registration handler logs to /platform-orchestrator/registration/<stack UUID>/handler) for the API response",
           '(401 or 403: the API token; 404: the organization; 409: runner id taken or runner still in use; 400: body rejected), and the CloudFormation stack events.',
         ].join(' '),
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),

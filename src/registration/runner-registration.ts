@@ -1,12 +1,20 @@
 import { existsSync } from 'fs';
 import * as path from 'path';
-import { Annotations, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import {
+  acknowledge,
+  acknowledgeInPacks,
+  acknowledgeWildcardResource,
+  controlTower,
+  REGULATORY_PACKS,
+} from '../acknowledgements';
 import { EcsRunnerValidationError } from '../errors';
 import { applyRoleGovernance } from '../identity/role-governance';
 import * as v from '../validation';
@@ -97,6 +105,16 @@ export interface RunnerRegistrationProps {
    * @default '/'
    */
   readonly rolePath?: string;
+
+  /**
+   * Customer managed key that encrypts the log groups of the registration handler and of the
+   * provider framework. When it is a `kms.Key` of the same stack, the statement CloudWatch Logs
+   * needs is added to its key policy; otherwise a warning names the statement to add. All
+   * registrations in a stack share one provider: the first registration with a key decides.
+   *
+   * @default - CloudWatch Logs' default encryption (`EcsRunner` passes its own key)
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -125,6 +143,8 @@ export class RunnerRegistration extends Construct {
 
     const provider = RegistrationProvider.of(this, props.permissionsBoundary, props.rolePath);
     provider.grantSecretRead(props.apiTokenSecret);
+    const key = props.encryptionKey;
+    if (key !== undefined) provider.encryptLogs(key, this);
     this.handlerFunction = provider.handler;
 
     const rules = (props.rules ?? []).map((r) => {
@@ -156,6 +176,85 @@ export class RunnerRegistration extends Construct {
 const HANDLER_ASSET = path.join(__dirname, '..', '..', 'assets', 'registration-handler');
 const PROVIDER_ID = 'PlatformOrchestratorRegistrationProvider';
 
+/** The packs with LambdaConcurrency and LambdaDLQ (PCI.DSS.321 has neither). */
+const LAMBDA_PACKS = ['HIPAA.Security', 'NIST.800.53.R5'];
+
+/** Why the compliance rules on Lambda functions do not apply to the provider's two functions. */
+interface FunctionReasons {
+  /** LambdaConcurrency: no reserved concurrency. */
+  readonly concurrency: string;
+  /** LambdaDLQ: no dead-letter queue. */
+  readonly dlq: string;
+  /** LambdaInsideVPC and Control Tower's lambda_inside_vpc_check: not in a VPC. */
+  readonly vpc: string;
+}
+
+const HANDLER_REASONS: FunctionReasons = {
+  concurrency:
+    'The runner registration handler runs only while CloudFormation creates, updates or deletes a runner registration, invoked by the provider framework alone. ' +
+    'Reserved concurrency would take capacity from the account pool for a deploy-time function, fails to deploy in accounts whose concurrency quota leaves less than ' +
+    'the 100 unreserved executions Lambda keeps, and a small value would throttle the parallel registrations of several runners in one stack.',
+  dlq:
+    'The provider framework invokes the runner registration handler synchronously (lambda:InvokeFunction, RequestResponse) and reports its error to CloudFormation, ' +
+    'which fails and rolls back the stack operation; a dead-letter queue only receives failed asynchronous invocations, so it would stay empty.',
+  vpc:
+    "The runner registration handler only calls Secrets Manager (the API token) and the orchestrator's public API (api.humanitec.dev or apiUrl) during deployments and " +
+    'reaches nothing inside a VPC; in a VPC it would need a NAT gateway or endpoints for both. An orchestrator (Stellwerk) reachable only inside a VPC is not supported yet.',
+};
+
+const FRAMEWORK_REASONS: FunctionReasons = {
+  concurrency:
+    'The provider framework function of the runner registration runs only when CloudFormation sends a custom resource event for a runner registration. ' +
+    'Reserved concurrency would take capacity from the account pool for a deploy-time function, fails to deploy in accounts whose concurrency quota leaves less than ' +
+    'the 100 unreserved executions Lambda keeps, and a small value would throttle the parallel registrations of several runners in one stack.',
+  dlq:
+    "CloudFormation invokes the runner registration's provider framework asynchronously with a pre-signed response URL; the framework reports every error of the " +
+    'registration handler to that URL, and an event left unanswered fails the stack operation at the custom resource timeout. A dead-letter copy of the event cannot ' +
+    'resume that operation; the stack events and the framework log group record it.',
+  vpc:
+    "The runner registration's provider framework function only invokes the registration handler (lambda:InvokeFunction, lambda:GetFunction) and answers " +
+    "CloudFormation's pre-signed S3 response URL; it reaches nothing inside a VPC, where it would need a NAT gateway or Lambda and S3 endpoints.",
+};
+
+/** The IAM5 finding of the handler versions in the provider framework's policy. */
+const FRAMEWORK_INVOKE_VERSIONS_REASON =
+  'cr.Provider grants the framework lambda:InvokeFunction on the runner registration handler and on its qualified versions and aliases (<handler ARN>:*); ' +
+  'the handler publishes no version or alias, so the wildcard matches nothing beyond the one function the framework invokes.';
+
+/**
+ * An IAM role whose statements, whoever adds them (the library's grants, `cr.Provider`,
+ * `lambda.Function`), land in one customer managed policy attached to it (`<role>/Policy`,
+ * created with the first statement) instead of an inline `DefaultPolicy`: the HIPAA, NIST and
+ * PCI packs refuse inline policies (IAMNoInlinePolicy). Functions depend on their role, and so
+ * on this policy, which is its child.
+ */
+class ManagedPolicyRole extends iam.Role {
+  private managedPolicy: iam.ManagedPolicy | undefined;
+  private readonly policyPath: string | undefined;
+  private readonly policyDescription: string | undefined;
+
+  constructor(scope: Construct, id: string, props: iam.RoleProps) {
+    super(scope, id, props);
+    this.policyPath = props.path;
+    this.policyDescription = props.description;
+  }
+
+  /** The role's managed policy, once a statement was added. */
+  public get policy(): iam.ManagedPolicy | undefined {
+    return this.managedPolicy;
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    this.managedPolicy ??= new iam.ManagedPolicy(this, 'Policy', {
+      description: this.policyDescription,
+      path: this.policyPath,
+      roles: [this],
+    });
+    this.managedPolicy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.managedPolicy };
+  }
+}
+
 /** The stack's one registration provider; created by the first registration. */
 class RegistrationProvider extends Construct {
   public static of(scope: Construct, boundary: iam.IManagedPolicy | undefined, rolePath: string | undefined) {
@@ -182,9 +281,12 @@ class RegistrationProvider extends Construct {
 
   public readonly serviceToken: string;
   public readonly handler: lambda.IFunction;
-  private readonly handlerRole: iam.Role;
+  private readonly handlerRole: ManagedPolicyRole;
   private readonly boundaryArn: string | undefined;
   private readonly rolePath: string;
+  private readonly logGroups: logs.LogGroup[];
+  private readonly logGroupArnPattern: string;
+  private logKey: kms.IKey | undefined;
 
   private constructor(
     scope: Construct,
@@ -198,17 +300,32 @@ class RegistrationProvider extends Construct {
         `The registration handler bundle is missing at ${HANDLER_ASSET}/index.js: run "npm run bundle" (a published package includes it)`,
       );
     }
+    const stack = Stack.of(this);
     this.boundaryArn = boundary?.managedPolicyArn;
     this.rolePath = rolePath ?? '/';
     const roleProps = { permissionsBoundary: boundary, path: rolePath };
     const lambdaPrincipal = new iam.ServicePrincipal('lambda.amazonaws.com');
 
-    // The handler: reads the token secret(s) and writes its own logs, nothing else.
-    const handlerLogs = new logs.LogGroup(this, 'HandlerLogGroup', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
+    // Log groups named after the stack's UUID: stable across updates, unique per stack creation
+    // (a retained group never blocks a redeployment), and known before the groups exist, so a
+    // key policy can name them (see encryptLogs).
+    const logGroupBase = `/platform-orchestrator/registration/${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`;
+    this.logGroupArnPattern = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${logGroupBase}/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    this.handlerRole = new iam.Role(this, 'HandlerRole', {
+    const logGroup = (logGroupId: string, name: string) =>
+      new logs.LogGroup(this, logGroupId, {
+        logGroupName: `${logGroupBase}/${name}`,
+        retention: logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+
+    // The handler: reads the token secret(s) and writes its own logs, nothing else.
+    const handlerLogs = logGroup('HandlerLogGroup', 'handler');
+    this.handlerRole = new ManagedPolicyRole(this, 'HandlerRole', {
       ...roleProps,
       description: 'Registers Platform Orchestrator runners: reads the API token secret, writes its logs',
       assumedBy: lambdaPrincipal,
@@ -229,12 +346,10 @@ class RegistrationProvider extends Construct {
     handler.node.addDependency(this.handlerRole);
     this.handler = handler;
 
-    // The provider framework's function: invokes the handler, writes its own logs.
-    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogGroup', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
+    // The provider framework's function: invokes the handler, writes its own logs. Its role is
+    // ours, so what cr.Provider grants it lands in the role's managed policy too.
+    const frameworkLogs = logGroup('FrameworkLogGroup', 'framework');
+    const frameworkRole = new ManagedPolicyRole(this, 'FrameworkRole', {
       ...roleProps,
       description: 'Custom resource provider framework of the Platform Orchestrator runner registration',
       assumedBy: lambdaPrincipal,
@@ -246,8 +361,15 @@ class RegistrationProvider extends Construct {
       logGroup: frameworkLogs,
     });
     this.serviceToken = provider.serviceToken;
+    this.logGroups = [handlerLogs, frameworkLogs];
+
+    // Compliance rules that do not apply, on the resources they are about.
+    acknowledgeFunction(handler, HANDLER_REASONS);
+    acknowledgeFunction(provider.node.findChild('framework-onEvent'), FRAMEWORK_REASONS);
+    acknowledgeWildcardResource(frameworkRole.policy!, `${handler.functionArn}:*`, FRAMEWORK_INVOKE_VERSIONS_REASON);
+
     // Both roles get boundary and path above; the aspect also covers any role the provider
-    // framework may add itself.
+    // framework may add itself, and sets the path of the managed policies.
     applyRoleGovernance(this, boundary, rolePath);
   }
 
@@ -266,6 +388,43 @@ class RegistrationProvider extends Construct {
       );
     }
   }
+
+  /**
+   * Encrypt both log groups with `key`, unless an earlier registration of the stack gave one,
+   * and let CloudWatch Logs use it for them (key policy statement, or a warning naming it).
+   */
+  public encryptLogs(key: kms.IKey, requester: Construct): void {
+    if (this.logKey !== undefined) return;
+    this.logKey = key;
+    for (const group of this.logGroups) {
+      (group.node.defaultChild as logs.CfnLogGroup).kmsKeyId = key.keyArn;
+    }
+    const statement = new iam.PolicyStatement({
+      sid: 'CloudWatchLogsForRunnerRegistration',
+      principals: [new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      // In a key policy, "*" is the key itself.
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.logGroupArnPattern } },
+    });
+    const added = Stack.of(key) === Stack.of(this) && key.addToResourcePolicy(statement, true).statementAdded;
+    if (!added) {
+      Annotations.of(requester).addWarningV2(
+        'platform-orchestrator-ecs-runner:registrationKeyPolicy',
+        `The key policy of encryptionKey cannot be changed here (imported key or key of another stack): add ${JSON.stringify(
+          Stack.of(this).resolve(statement.toStatementJson()),
+        )} to it, or CloudWatch Logs cannot create the registration's log groups.`,
+      );
+    }
+  }
+}
+
+/** Acknowledge the Lambda rules that do not apply to one of the provider's functions, on the function. */
+function acknowledgeFunction(fn: Construct, reasons: FunctionReasons): void {
+  acknowledgeInPacks(fn, LAMBDA_PACKS, 'LambdaConcurrency', reasons.concurrency);
+  acknowledgeInPacks(fn, LAMBDA_PACKS, 'LambdaDLQ', reasons.dlq);
+  acknowledgeInPacks(fn, REGULATORY_PACKS, 'LambdaInsideVPC', reasons.vpc);
+  acknowledge(fn, controlTower('lambda_inside_vpc_check'), reasons.vpc);
 }
 
 const RULE_ID = /^[a-z](?:-?[a-z0-9]+)+$/;

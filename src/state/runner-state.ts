@@ -238,7 +238,8 @@ export class RunnerStateStore extends Construct {
           sid: 'StateDataKeys',
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
           resources: [this.encryptionKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+          // The bucket's region: an imported bucket may live in another region than the stack.
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${this.bucket.env.region}.amazonaws.com` } },
         }),
       );
     }

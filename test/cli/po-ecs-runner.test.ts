@@ -176,6 +176,23 @@ describe('po-ecs-runner', () => {
     expect(fake.runnerIds(ORG)).toEqual(['stack-runner']);
   });
 
+  test('a HUMANITEC_ORG that differs from the stack runner org is refused; --org decides explicitly', async () => {
+    // GIVEN a stale HUMANITEC_ORG of another organization
+    const env = { HUMANITEC_ORG: 'other-org' };
+    // WHEN registered from the stack
+    const r = await cli(['register', '--stack', STACK], env);
+    // THEN exit 2, nothing registered anywhere, and the message names both orgs
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('HUMANITEC_ORG is "other-org"');
+    expect(r.stderr).toContain(`org "${ORG}"`);
+    expect(fake.runnerIds(ORG)).toEqual([]);
+    expect(fake.runnerIds('other-org')).toEqual([]);
+    // AND an explicit --org is the user's decision
+    const explicit = await cli(['register', '--stack', STACK, '--org', ORG], env);
+    expect(explicit.code).toBe(0);
+    expect(fake.runnerIds(ORG)).toEqual(['stack-runner']);
+  });
+
   test('a stack with several runners needs --runner-id', async () => {
     // GIVEN a stack with two RunnerCreateBody outputs
     // WHEN registered without --runner-id

@@ -23,8 +23,12 @@ import {
 import { COMPLIANCE_DOC, REGENERATE, renderComplianceMarkdown } from '../support/compliance-report';
 import {
   basicProfile,
+  PRODUCTION_ALARM_EMAILS,
+  PRODUCTION_API_TOKEN_SECRET_ARN,
   PRODUCTION_ROLE_PATH,
+  PRODUCTION_ROUTE_TABLE_IDS,
   PRODUCTION_STACK,
+  PRODUCTION_SUBNET_IDS,
   productionProfile,
   REQUIRED_TAG_KEYS,
 } from '../support/profiles';
@@ -158,9 +162,57 @@ describe('compliance: production profile', () => {
       expect(role.Properties.PermissionsBoundary).toBeDefined();
     }
 
-    const groups = ofType('AWS::EC2::SecurityGroup');
-    expect(groups).toHaveLength(1);
-    expect(groups[0].Properties.SecurityGroupIngress).toBeUndefined();
+    // The jobs' egress-only group, and the VPC endpoints' group that admits HTTPS from it only.
+    const groups = Object.entries<any>(template.Resources).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup');
+    expect(groups).toHaveLength(2);
+    const [jobsGroup, endpointsGroup] = ['runner jobs', 'VPC endpoints'].map((what) =>
+      groups.find(([, g]) => g.Properties.GroupDescription.includes(what))!,
+    );
+    expect(jobsGroup[1].Properties.SecurityGroupIngress).toBeUndefined();
+    expect(endpointsGroup[1].Properties.SecurityGroupIngress).toBeUndefined();
+    expect(ofType('AWS::EC2::SecurityGroupIngress').map((i) => i.Properties)).toEqual([
+      expect.objectContaining({
+        GroupId: { 'Fn::GetAtt': [endpointsGroup[0], 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [jobsGroup[0], 'GroupId'] },
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+      }),
+    ]);
+
+    // Registration on deploy, with the token's ARN only, and no inline IAM policy anywhere.
+    const registrations = ofType('Custom::PlatformOrchestratorRunner');
+    expect(registrations).toHaveLength(1);
+    expect(registrations[0].Properties.TokenSecretArn).toBe(PRODUCTION_API_TOKEN_SECRET_ARN);
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(2);
+    expect(ofType('AWS::IAM::Policy')).toEqual([]);
+    for (const role of roles) expect(role.Properties.Policies).toBeUndefined();
+    // The registration's managed policies carry the role path. (The runner's own managed policies
+    // still get the default path "/": RolePathAspect keeps the path ManagedPolicy sets.)
+    const registrationPolicies = Object.entries<any>(template.Resources).filter(
+      ([id, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && id.startsWith('PlatformOrchestratorRegistrationProvider'),
+    );
+    expect(registrationPolicies).toHaveLength(2);
+    for (const [, policy] of registrationPolicies) expect(policy.Properties.Path).toBe(PRODUCTION_ROLE_PATH);
+
+    // Monitoring: an encrypted alarm topic with the on-call subscription; every log group encrypted.
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics).toHaveLength(1);
+    expect(topics[0].Properties.KmsMasterKeyId).toBeDefined();
+    expect(ofType('AWS::SNS::Subscription').map((sub) => sub.Properties.Endpoint)).toEqual(PRODUCTION_ALARM_EMAILS);
+    expect(ofType('AWS::CloudWatch::Alarm').length).toBeGreaterThan(0);
+    const logGroups = ofType('AWS::Logs::LogGroup');
+    expect(logGroups).toHaveLength(5);
+    for (const group of logGroups) expect(group.Properties.KmsKeyId).toBeDefined();
+
+    // VPC endpoints in the isolated subnets, and the S3 gateway on their route tables.
+    const endpoints = ofType('AWS::EC2::VPCEndpoint');
+    const interfaces = endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface');
+    expect(interfaces.length).toBeGreaterThan(0);
+    for (const e of interfaces) expect(e.Properties.SubnetIds).toEqual(PRODUCTION_SUBNET_IDS);
+    expect(
+      endpoints.filter((e) => e.Properties.VpcEndpointType === 'Gateway').map((e) => e.Properties.RouteTableIds),
+    ).toEqual([PRODUCTION_ROUTE_TABLE_IDS]);
   });
 
   test('has no open finding in any rule set', () => {

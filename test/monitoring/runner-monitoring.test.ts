@@ -373,7 +373,14 @@ describe('RunnerMonitoring', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
         AlarmDescription: Match.objectLike({
-          'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^\\) for the API response.*409')])],
+          'Fn::Join': [
+            '',
+            Match.arrayWith([
+              Match.stringLikeRegexp(
+                'logs to /platform-orchestrator/registration/<stack UUID>/handler\\) for the API response.*409',
+              ),
+            ]),
+          ],
         }),
       });
       expect(monitoring.registrationErrorsAlarm).toBeDefined();

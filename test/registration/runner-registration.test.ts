@@ -1,9 +1,11 @@
 import { existsSync, statSync } from 'fs';
-import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { IConstruct } from 'constructs';
+import { EcsRunner } from '../../src/ecs-runner';
 import { RunnerErrors } from '../../src/errors';
 import { RunnerRegistration, RunnerRegistrationProps } from '../../src/registration';
 import { HANDLER_BUNDLE, ensureBundled } from '../support/bundles';
@@ -59,8 +61,10 @@ describe('RunnerRegistration', () => {
     const roleProps = t.toJSON().Resources[role].Properties;
     expect(roleProps.ManagedPolicyArns).toBeUndefined();
     expect(roleProps.Policies).toBeUndefined();
-    // AND exactly one policy attaches to it, with exactly these statements
-    const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
+    // AND no inline policy exists at all (IAMNoInlinePolicy of the HIPAA, NIST and PCI packs)
+    t.resourceCountIs('AWS::IAM::Policy', 0);
+    // AND exactly one customer managed policy attaches to it, with exactly these statements
+    const policies = t.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: role }] } });
     expect(Object.keys(policies)).toHaveLength(1);
     expect(Object.values(policies)[0].Properties.PolicyDocument.Statement).toEqual([
       {
@@ -82,9 +86,13 @@ describe('RunnerRegistration', () => {
     ]);
     // AND no other policy in the template names the handler role
     const mentions = Object.entries(t.toJSON().Resources).filter(
-      ([k, r]: [string, any]) => k !== role && r.Type === 'AWS::IAM::Policy' && JSON.stringify(r).includes(role),
+      ([k, r]: [string, any]) =>
+        k !== role && r.Type.startsWith('AWS::IAM::') && JSON.stringify(r).includes(`"${role}"`),
     );
-    expect(mentions).toHaveLength(1);
+    expect(mentions.map(([k]) => k)).toEqual(Object.keys(policies));
+    // AND the handler function waits for that policy
+    const handler = logicalIdOf(t, 'AWS::Lambda::Function', '^Registers Platform Orchestrator runners');
+    expect(t.toJSON().Resources[handler].DependsOn).toEqual(expect.arrayContaining(Object.keys(policies)));
   });
 
   test('a secret in the same stack is granted through its key policy and referenced by ARN only', () => {
@@ -153,8 +161,9 @@ describe('RunnerRegistration', () => {
     expect(new Set(tokens).size).toBe(1);
     // AND the handler may read both secrets
     const role = logicalIdOf(t, 'AWS::IAM::Role', '^Registers Platform Orchestrator runners');
-    const statements = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }))[0]
-      .Properties.PolicyDocument.Statement;
+    const statements = Object.values(
+      t.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: role }] } }),
+    )[0].Properties.PolicyDocument.Statement;
     expect(
       statements
         .filter((st: any) => JSON.stringify(st.Action).includes('secretsmanager'))
@@ -178,6 +187,214 @@ describe('RunnerRegistration', () => {
       expect(r.Properties.Path).toBe('/platform/runners/');
       expect(JSON.stringify(r.Properties.PermissionsBoundary)).toContain(':iam::123456789012:policy/platform-boundary');
       expect(JSON.stringify(r.Properties.PermissionsBoundary)).toContain('AWS::Partition');
+    }
+    // AND their customer managed policies carry the path
+    const policies = Object.values(Template.fromStack(s).findResources('AWS::IAM::ManagedPolicy'));
+    expect(policies).toHaveLength(2);
+    for (const p of policies) expect(p.Properties.Path).toBe('/platform/runners/');
+  });
+
+  test('the provider framework role may only invoke and describe the handler and write its logs, in a managed policy', () => {
+    // GIVEN a registration
+    const s = stack();
+    register(s, 'Registration');
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    const role = logicalIdOf(t, 'AWS::IAM::Role', '^Custom resource provider framework');
+    const handler = logicalIdOf(t, 'AWS::Lambda::Function', '^Registers Platform Orchestrator runners');
+    const framework = logicalIdOf(t, 'AWS::Lambda::Function', '^AWS CDK resource provider framework - onEvent');
+    const logGroup = Object.keys(t.findResources('AWS::Logs::LogGroup')).find((k) => k.includes('FrameworkLogGroup'))!;
+    // THEN cr.Provider's own grants land in the role's customer managed policy, not in an inline one
+    t.resourceCountIs('AWS::IAM::Policy', 0);
+    const roleProps = t.toJSON().Resources[role].Properties;
+    expect(roleProps.Policies).toBeUndefined();
+    expect(roleProps.ManagedPolicyArns).toBeUndefined();
+    const policies = t.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: role }] } });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const handlerArn = { 'Fn::GetAtt': [handler, 'Arn'] };
+    expect(Object.values(policies)[0].Properties.PolicyDocument.Statement).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+      },
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [handlerArn, { 'Fn::Join': ['', [handlerArn, ':*']] }],
+      },
+      { Action: 'lambda:GetFunction', Effect: 'Allow', Resource: handlerArn },
+    ]);
+    // AND the framework function uses that role and waits for the policy
+    const fn = t.toJSON().Resources[framework];
+    expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
+    expect(fn.DependsOn).toEqual(expect.arrayContaining(Object.keys(policies)));
+    // AND the only wildcard (the handler's versions) is acknowledged on that policy, with a reason
+    const policy = s.node
+      .findAll()
+      .find((c) => c instanceof iam.ManagedPolicy && c.node.path.includes('FrameworkRole'))!;
+    const acks = policy.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+    // (CDK stores ids without a plugin namespace as `Annotation::<id>`; cdk-nag strips that prefix)
+    expect(acks.flatMap((m) => Object.keys(m.data)).map((id) => id.replace(/^Annotation::/, ''))).toEqual([
+      `AwsSolutions-IAM5[Resource::<${handler}.Arn>:*]`,
+    ]);
+  });
+
+  test('the Lambda rules that do not apply are acknowledged on each function, with its own reasons', () => {
+    // GIVEN a registration
+    const s = stack();
+    const registration = register(s, 'Registration');
+    const provider = s.node.findChild(PROVIDER);
+    const framework = provider.node.findChild('Provider').node.findChild('framework-onEvent');
+    const acknowledged = (c: IConstruct): Record<string, string> =>
+      Object.fromEntries(
+        c.node.metadata
+          .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .flatMap((m) => Object.entries(m.data as Record<string, string>))
+          .map(([id, reason]) => [id.replace(/^Annotation::/, ''), reason]),
+      );
+    // WHEN / THEN both functions carry exactly these acknowledgements
+    const ids = [
+      'HIPAA.Security-LambdaConcurrency',
+      'NIST.800.53.R5-LambdaConcurrency',
+      'HIPAA.Security-LambdaDLQ',
+      'NIST.800.53.R5-LambdaDLQ',
+      'HIPAA.Security-LambdaInsideVPC',
+      'NIST.800.53.R5-LambdaInsideVPC',
+      'PCI.DSS.321-LambdaInsideVPC',
+      'cdk-validator-cfnguard::lambda_inside_vpc_check',
+    ].sort();
+    const handlerAcks = acknowledged(registration.handlerFunction);
+    const frameworkAcks = acknowledged(framework);
+    expect(Object.keys(handlerAcks).sort()).toEqual(ids);
+    expect(Object.keys(frameworkAcks).sort()).toEqual(ids);
+    // AND the reasons say why: synchronous invocation, deploy-time only, public orchestrator API
+    expect(handlerAcks['HIPAA.Security-LambdaDLQ']).toMatch(/synchronously .*RequestResponse/);
+    expect(frameworkAcks['HIPAA.Security-LambdaDLQ']).toMatch(/asynchronously/);
+    expect(handlerAcks['HIPAA.Security-LambdaConcurrency']).toMatch(/100 unreserved/);
+    expect(handlerAcks['PCI.DSS.321-LambdaInsideVPC']).toMatch(/api\.humanitec\.dev.*NAT gateway/);
+    expect(handlerAcks['cdk-validator-cfnguard::lambda_inside_vpc_check']).toBe(
+      handlerAcks['PCI.DSS.321-LambdaInsideVPC'],
+    );
+    // AND the functions really have no reserved concurrency, dead-letter queue or VPC
+    for (const fn of Object.values(Template.fromStack(s).findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(fn.Properties.DeadLetterConfig).toBeUndefined();
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+    }
+  });
+
+  test('without a key, the log groups use CloudWatch Logs encryption and are named after the stack UUID', () => {
+    // GIVEN a registration without encryptionKey, outside a runner
+    const s = stack();
+    register(s, 'Registration');
+    // WHEN synthesized
+    const groups = Object.values(Template.fromStack(s).findResources('AWS::Logs::LogGroup'));
+    // THEN the groups have no KMS key and stable names of their own
+    expect(groups).toHaveLength(2);
+    const uuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+    expect(groups.map((g) => g.Properties.LogGroupName)).toEqual([
+      { 'Fn::Join': ['', ['/platform-orchestrator/registration/', uuid, '/handler']] },
+      { 'Fn::Join': ['', ['/platform-orchestrator/registration/', uuid, '/framework']] },
+    ]);
+    for (const g of groups) expect(g.Properties.KmsKeyId).toBeUndefined();
+  });
+
+  test('encryptionKey encrypts both log groups; its key policy lets CloudWatch Logs use it for them only', () => {
+    // GIVEN a key of the stack and two registrations, the second with another key
+    const s = stack();
+    const key = new kms.Key(s, 'LogKey');
+    const other = new kms.Key(s, 'OtherKey');
+    register(s, 'A', { runnerId: 'runner-a', encryptionKey: key });
+    register(s, 'B', { runnerId: 'runner-b', encryptionKey: other });
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    const keyId = s.getLogicalId(key.node.defaultChild as kms.CfnKey);
+    const otherId = s.getLogicalId(other.node.defaultChild as kms.CfnKey);
+    // THEN both log groups use the first registration's key (they belong to the shared provider)
+    const groups = Object.values(t.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(2);
+    for (const g of groups) expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    // AND that key's policy allows CloudWatch Logs for the registration's log groups only
+    const statement = {
+      Sid: 'CloudWatchLogsForRunnerRegistration',
+      Effect: 'Allow',
+      Principal: { Service: 'logs.eu-central-1.amazonaws.com' },
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Resource: '*',
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':logs:eu-central-1:123456789012:log-group:/platform-orchestrator/registration/',
+                { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+                '/*',
+              ],
+            ],
+          },
+        },
+      },
+    };
+    const keyPolicy = (id: string) => t.toJSON().Resources[id].Properties.KeyPolicy.Statement;
+    expect(keyPolicy(keyId)).toContainEqual(statement);
+    // AND the second key is left alone
+    expect(JSON.stringify(keyPolicy(otherId))).not.toContain('CloudWatchLogsForRunnerRegistration');
+  });
+
+  test('an imported encryptionKey encrypts the log groups and a warning names the key policy statement to add', () => {
+    // GIVEN an imported key
+    const s = stack();
+    register(s, 'Registration', { encryptionKey: kms.Key.fromKeyArn(s, 'Imported', KEY_ARN) });
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    // THEN the log groups use it
+    for (const g of Object.values(t.findResources('AWS::Logs::LogGroup'))) {
+      expect(g.Properties.KmsKeyId).toBe(KEY_ARN);
+    }
+    // AND a warning says what its key policy needs
+    Annotations.fromStack(s).hasWarning(
+      '/Registrations/Registration',
+      Match.stringLikeRegexp('key policy of encryptionKey cannot be changed.*CloudWatchLogsForRunnerRegistration'),
+    );
+  });
+
+  test("inside the EcsRunner it registers, the runner's key encrypts the log groups", () => {
+    // GIVEN a runner with its own key that registers itself
+    const s = stack();
+    const runner = new EcsRunner(s, 'Runner', {
+      orgId: 'acme',
+      runnerId: 'prod-runner',
+      subnetIds: ['subnet-0123456789abcdef0'],
+      createEncryptionKey: true,
+      apiTokenSecret: importedSecret(s),
+    });
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    // THEN both registration log groups use the runner's key, which lets CloudWatch Logs use it for them
+    const keyArn = s.resolve(runner.encryptionKey!.keyArn);
+    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([k]) => k.startsWith(PROVIDER));
+    expect(groups).toHaveLength(2);
+    for (const [, g] of groups) expect(g.Properties.KmsKeyId).toEqual(keyArn);
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'CloudWatchLogsForRunnerRegistration' })]) },
+    });
+    // AND a registration of another runner id in that runner does not pick the key up
+    const s2 = stack();
+    const r2 = new EcsRunner(s2, 'Runner', {
+      orgId: 'acme',
+      runnerId: 'prod-runner',
+      subnetIds: ['subnet-0123456789abcdef0'],
+      createEncryptionKey: true,
+    });
+    register(r2 as unknown as Stack, 'Other', { runnerId: 'someone-else' });
+    for (const g of Object.values(Template.fromStack(s2).findResources('AWS::Logs::LogGroup'))) {
+      if (JSON.stringify(g.Properties.LogGroupName).includes('/registration/')) {
+        expect(g.Properties.KmsKeyId).toBeUndefined();
+      }
     }
   });
 

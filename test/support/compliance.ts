@@ -299,6 +299,7 @@ const EQUIVALENT_CONTROLS: Record<string, string> = {
   s3_bucket_versioning_enabled_check: 'S3BucketVersioningEnabled',
   s3_bucket_level_public_access_prohibited_check: 'S3BucketLevelPublicAccessProhibited',
   cloudwatch_log_group_encrypted_check: 'CloudWatchLogGroupEncrypted',
+  lambda_inside_vpc_check: 'LambdaInsideVPC',
   KMS5: 'KMSBackingKeyRotationEnabled',
   IAM4: 'IAMNoManagedPolicies',
   ECS4: 'ECSClusterCloudWatchContainerInsights',

@@ -2,17 +2,20 @@
  * The two apps the compliance suite checks:
  *
  * - `basic`: examples/basic as a user deploys it (`buildApp`), every default.
- * - `production`: one runner with every hardening option: a runner-created CMK (rotation on),
- *   server access logging, cross-region replication of the state, a permissions boundary and an
- *   IAM path on every role, required tags, and an imported VPC (so an egress-only security group
- *   is created).
+ * - `production`: what a regulated user deploys (examples/complete-production does the same): one
+ *   runner with every hardening option: a runner-created CMK (rotation on), server access logging,
+ *   cross-region replication of the state, a permissions boundary and an IAM path on every role,
+ *   required tags, an imported VPC with isolated subnets (so an egress-only security group is
+ *   created), registration with the orchestrator on deploy (API token from Secrets Manager),
+ *   monitoring with an alarm email, and the VPC endpoints of the jobs.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EcsRunner, EcsRunnerProps } from 'platform-orchestrator-ecs-runner';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EcsRunner, EcsRunnerProps, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import { buildApp } from '../../examples/basic/app';
 import { ComplianceProfile, profileFromStacks } from './compliance';
 
@@ -29,6 +32,9 @@ export const PRODUCTION_TAGS: Record<string, string> = {
 export const PRODUCTION_ROLE_PATH = '/platform/runners/';
 export const PRODUCTION_BOUNDARY = 'platform-boundary';
 export const PRODUCTION_SUBNET_IDS = ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'];
+export const PRODUCTION_ROUTE_TABLE_IDS = ['rtb-0a1b2c3d4e5f60718', 'rtb-0f1e2d3c4b5a69788'];
+export const PRODUCTION_API_TOKEN_SECRET_ARN = `arn:aws:secretsmanager:${PRODUCTION_REGION}:${PRODUCTION_ACCOUNT}:secret:platform-orchestrator/api-token-AbCdEf`;
+export const PRODUCTION_ALARM_EMAILS = ['platform-oncall@example.com'];
 
 /** examples/basic, unchanged. */
 export function basicProfile(): ComplianceProfile {
@@ -39,11 +45,11 @@ export function basicProfile(): ComplianceProfile {
   };
 }
 
-/** Every hardening option of the runner. */
+/** Every hardening option of the runner, with registration, monitoring and VPC endpoints. */
 export function productionProfile(): ComplianceProfile {
   return profileFromStacks(
     'production',
-    'customer managed KMS key, server access logs, cross-region state replication, permissions boundary, role path, required tags, imported VPC with an egress-only security group',
+    'customer managed KMS key, server access logs, cross-region state replication, permissions boundary, role path, required tags, imported VPC (isolated subnets) with an egress-only security group, registration on deploy (API token in Secrets Manager), monitoring with an alarm email, VPC endpoints',
     (app) => {
       const stack = new Stack(app, PRODUCTION_STACK, {
         env: { account: PRODUCTION_ACCOUNT, region: PRODUCTION_REGION },
@@ -52,7 +58,8 @@ export function productionProfile(): ComplianceProfile {
       const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
         vpcId: 'vpc-0123456789abcdef0',
         availabilityZones: [`${PRODUCTION_REGION}a`, `${PRODUCTION_REGION}b`],
-        privateSubnetIds: PRODUCTION_SUBNET_IDS,
+        isolatedSubnetIds: PRODUCTION_SUBNET_IDS,
+        isolatedSubnetRouteTableIds: PRODUCTION_ROUTE_TABLE_IDS,
       });
       const drBucket = s3.Bucket.fromBucketAttributes(stack, 'DrBucket', {
         bucketArn: `arn:aws:s3:::runner-state-dr-${PRODUCTION_ACCOUNT}`,
@@ -75,8 +82,11 @@ export function productionProfile(): ComplianceProfile {
         rolePath: PRODUCTION_ROLE_PATH,
         requiredTagKeys: REQUIRED_TAG_KEYS,
         tags: PRODUCTION_TAGS,
+        apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'ApiToken', PRODUCTION_API_TOKEN_SECRET_ARN),
       };
-      new EcsRunner(stack, 'Runner', props);
+      const runner = new EcsRunner(stack, 'Runner', props);
+      runner.addMonitoring({ alarmEmails: PRODUCTION_ALARM_EMAILS });
+      new RunnerVpcEndpoints(stack, 'Endpoints', { vpc, runner });
     },
   );
 }
