@@ -13,6 +13,7 @@ import { EcsRunnerValidationError } from './errors';
 import { DEFAULT_ISSUER, PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
 import { RunnerRoles } from './identity/runner-roles';
 import { RunnerLogs } from './logging/runner-logs';
+import { tagManagedBy } from './managed-by';
 import { RunnerMonitoring, RunnerMonitoringOptions } from './monitoring/runner-monitoring';
 import { RunnerRegistration, RunnerRuleProps } from './registration/runner-registration';
 import { runnerCreateBody } from './registration/runner-create-body';
@@ -20,8 +21,7 @@ import { applyRoleGovernance } from './identity/role-governance';
 import { RunnerAccessLogsBucket, RunnerStateStore, StateReplication } from './state/runner-state';
 import * as v from './validation';
 
-/** The value of the `ManagedBy` tag on every taggable resource the library creates. */
-export const MANAGED_BY = 'platform-orchestrator-ecs-runner';
+export { MANAGED_BY } from './managed-by';
 
 /** Which log groups the execution role may write job logs to. */
 export enum ExecutionRoleLogAccess {
@@ -484,8 +484,6 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.runnerId = props.runnerId ?? deriveRunnerId(this, props.runnerIdPrefix ?? 'runner');
     checkSessionName(props, this.orgId, this.runnerId);
 
-    checkRequiredTags(props, stack);
-
     // Encryption.
     this.encryptionKey =
       props.encryptionKey ??
@@ -678,9 +676,18 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     }
 
     // Tags.
-    Tags.of(this).add('ManagedBy', MANAGED_BY);
+    tagManagedBy(this);
     for (const [key, value] of Object.entries(props.tags ?? {})) {
       Tags.of(this).add(key, value);
+    }
+    if ((props.requiredTagKeys ?? []).length > 0) {
+      requireTags(this, this.taskRole, [...props.requiredTagKeys!]);
+    }
+    if (props.image !== undefined && Token.isUnresolved(props.image)) {
+      Annotations.of(this).addWarningV2(
+        'platform-orchestrator-ecs-runner:imageToken',
+        'image is only known at deploy time, so the execution role gets no ECR pull permission for it: grant it, e.g. repository.grantPull(runner.executionRole).',
+      );
     }
   }
 
@@ -1019,17 +1026,30 @@ function checkSessionName(props: EcsRunnerProps, orgId: string, runnerId: string
 }
 
 /** Every required tag key must be set in `tags` or on the stack. */
-function checkRequiredTags(props: EcsRunnerProps, stack: Stack): void {
-  const given = new Set([...Object.keys(props.tags ?? {}), ...Object.keys(stack.tags.tagValues())]);
-  for (const key of props.requiredTagKeys ?? []) {
-    if (!Token.isUnresolved(key) && !given.has(key)) {
-      throw new EcsRunnerValidationError(
-        'tags',
-        Object.keys(props.tags ?? {}).join(', '),
-        `a value for the required tag key "${key}" (requiredTagKeys), in tags or as a stack tag`,
-      );
-    }
-  }
+/**
+ * Every required tag key must be on the runner's resources when the app is synthesized, from
+ * `tags`, the stack's tags or `Tags.of(...)` anywhere above the runner (tags are aspects, so
+ * they are only known then). Checked on the task role, which every runner has.
+ * Stack tags count too: CloudFormation applies them to every resource of the stack.
+ */
+function requireTags(runner: Construct, taskRole: iam.IRole, requiredTagKeys: string[]): void {
+  const cfnRole = taskRole.node.defaultChild as iam.CfnRole;
+  runner.node.addValidation({
+    validate: () => {
+      // Stack tags are applied by CloudFormation at deploy time, not written on each resource.
+      const present = { ...Stack.of(runner).tags.tagValues(), ...cfnRole.tags.tagValues() };
+      return requiredTagKeys
+        .filter((key) => !Token.isUnresolved(key) && !(key in present))
+        .map(
+          (key) =>
+            new EcsRunnerValidationError(
+              'tags',
+              Object.keys(present).join(', '),
+              `a value for the required tag key "${key}" (requiredTagKeys), from tags, the stack's tags or Tags.of()`,
+            ).message,
+        );
+    },
+  });
 }
 
 function resolveIssuer(props: EcsRunnerProps): string {

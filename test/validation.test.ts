@@ -1,4 +1,4 @@
-import { CfnResource, Lazy, Token } from 'aws-cdk-lib';
+import { CfnResource, Lazy, Tags, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -137,12 +137,6 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
   ['tag key with aws: prefix', () => ({ tags: { 'aws:owner': 'x' } }), 'tags key', /reserved prefix/],
   ['tag value too long', () => ({ tags: { Owner: 'x'.repeat(257) } }), 'tags.Owner', /0 to 256/],
   [
-    'required tag missing',
-    () => ({ requiredTagKeys: ['CostCenter'], tags: { Owner: 'me' } }),
-    'tags',
-    /required tag key "CostCenter"/,
-  ],
-  [
     'assumable role not a role',
     () => ({ assumableRoleArns: ['arn:aws:iam::123456789012:user/x'] }),
     'assumableRoleArns[0]',
@@ -202,6 +196,35 @@ describe('invalid props fail at synth time with the library error', () => {
   test('RunnerErrors recognises only the library error', () => {
     expect(RunnerErrors.isValidationError(new Error('x'))).toBe(false);
     expect(RunnerErrors.propertyOf('x')).toBeUndefined();
+  });
+});
+
+describe('required tag keys are checked when the app is synthesized', () => {
+  test('a missing key fails synthesis, naming the key', () => {
+    // GIVEN a runner that requires CostCenter but only has Owner
+    const stack = newStack();
+    new EcsRunner(stack, 'Runner', minimalProps({ requiredTagKeys: ['Owner', 'CostCenter'], tags: { Owner: 'me' } }));
+    // WHEN / THEN
+    expect(() => Template.fromStack(stack)).toThrow(
+      /Invalid tags: .*Expected a value for the required tag key "CostCenter"/,
+    );
+  });
+
+  test('keys from Tags.of(app), stack tags and props all count', () => {
+    // GIVEN tags from three places
+    const stack = newStack({ tags: { Owner: 'platform' } });
+    Tags.of(stack.node.root).add('Environment', 'prod');
+    new EcsRunner(
+      stack,
+      'Runner',
+      minimalProps({ requiredTagKeys: ['Owner', 'Environment', 'CostCenter'], tags: { CostCenter: '42' } }),
+    );
+    // WHEN / THEN synthesis succeeds; the role carries the resource tags, CloudFormation adds the stack's
+    const template = Template.fromStack(stack);
+    const role = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.includes('TaskRole'))![1];
+    const tags = Object.fromEntries(role.Properties.Tags.map((t: any) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({ Environment: 'prod', CostCenter: '42' });
+    expect(stack.tags.tagValues()).toMatchObject({ Owner: 'platform' });
   });
 });
 

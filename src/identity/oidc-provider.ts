@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { tagManagedBy } from '../managed-by';
 
 /** The audience the orchestrator puts in its OIDC tokens for AWS. */
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -51,6 +52,7 @@ export class PlatformOrchestratorOidcProvider extends Construct {
       clientIds: [STS_AUDIENCE],
     });
     this.providerArn = provider.oidcProviderArn;
+    tagManagedBy(this);
   }
 }
 

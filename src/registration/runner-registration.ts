@@ -16,6 +16,7 @@ import {
   REGULATORY_PACKS,
 } from '../acknowledgements';
 import { EcsRunnerValidationError } from '../errors';
+import { tagManagedBy } from '../managed-by';
 import { applyRoleGovernance } from '../identity/role-governance';
 import * as v from '../validation';
 import { DEFAULT_API_URL, DEFAULT_DEADLINE_MS } from './api-client';
@@ -361,6 +362,7 @@ class RegistrationProvider extends Construct {
       logGroup: frameworkLogs,
     });
     this.serviceToken = provider.serviceToken;
+    tagManagedBy(this);
     this.logGroups = [handlerLogs, frameworkLogs];
 
     // Compliance rules that do not apply, on the resources they are about.

@@ -10,6 +10,7 @@ import {
   controlTower,
   REGULATORY_PACKS,
 } from '../acknowledgements';
+import { tagManagedBy } from '../managed-by';
 
 /** Where and how the state bucket is replicated for disaster recovery. */
 export interface StateReplication {
@@ -313,6 +314,7 @@ export class RunnerAccessLogsBucket extends Construct {
     (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
+    tagManagedBy(this);
     acknowledgeInPacks(
       this.bucket,
       REGULATORY_PACKS,
