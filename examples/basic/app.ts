@@ -1,9 +1,12 @@
 /**
- * The smallest useful runner: an existing VPC's private subnets, everything else created.
+ * The smallest useful runner: an existing VPC's private subnets, everything else created with the
+ * library's defaults (cluster, OIDC provider, roles, state bucket, log groups).
  *
  *   npx cdk deploy        (from this folder, with credentials for the target account)
  *
- * Replace the org id and subnet ids with yours, or set them in cdk.json's context.
+ * Replace the org id and subnet ids in cdk.json's context with yours, or pass them with
+ * `-c orgId=... -c subnetIds='["subnet-..."]'`. Nothing is registered on deploy: register the stack
+ * output RunnerCreateBody with `npx po-ecs-runner register --stack BasicEcsRunner` (see README.md).
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
