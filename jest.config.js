@@ -3,12 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
-    ],
-  },
+  // ts-jest transpiles each file on its own (types are checked by `npm run typecheck`).
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.dev.json', isolatedModules: true, diagnostics: false }] },
   moduleNameMapper: { '^platform-orchestrator-ecs-runner$': '<rootDir>/src/index.ts' },
   testTimeout: 120000,
   maxWorkers: 2,
