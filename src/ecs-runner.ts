@@ -716,19 +716,8 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   if (props.orgId === undefined || props.orgId === null) {
     throw new EcsRunnerValidationError('orgId', props.orgId, 'the orchestrator organization id');
   }
-  v.checkPattern(
-    'orgId',
-    props.orgId,
-    v.ORG_ID_PATTERN,
-    'lowercase letters, digits and dashes, 1 to 63 characters, e.g. "my-org"',
-  );
-  v.checkPattern(
-    'runnerId',
-    props.runnerId,
-    v.RUNNER_ID_PATTERN,
-    'the API pattern ^[a-z][a-z0-9_-]+$, e.g. "prod-runner"',
-  );
-  v.checkLength('runnerId', props.runnerId, 2, 63);
+  v.checkOrgId('orgId', props.orgId);
+  v.checkRunnerId('runnerId', props.runnerId);
   if (props.runnerId !== undefined && props.runnerIdPrefix !== undefined) {
     throw new EcsRunnerValidationError(
       'runnerIdPrefix',

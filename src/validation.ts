@@ -120,3 +120,19 @@ export function checkTags(property: string, tags: Record<string, string> | undef
     }
   }
 }
+
+/** A runner id as the API accepts it (and short enough for names derived from it). */
+export function checkRunnerId(property: string, value: string | undefined): void {
+  checkPattern(property, value, RUNNER_ID_PATTERN, 'the API pattern ^[a-z][a-z0-9_-]+$, e.g. "prod-runner"');
+  checkLength(property, value, 2, 63);
+}
+
+/** An orchestrator organization id. */
+export function checkOrgId(property: string, value: string | undefined): void {
+  checkPattern(
+    property,
+    value,
+    ORG_ID_PATTERN,
+    'lowercase letters, digits and dashes, 1 to 63 characters, e.g. "my-org"',
+  );
+}

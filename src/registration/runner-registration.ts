@@ -444,19 +444,8 @@ function validate(scope: Construct, props: RunnerRegistrationProps): void {
       'a Secrets Manager secret holding the API token',
     );
   }
-  v.checkPattern(
-    'runnerId',
-    props.runnerId,
-    v.RUNNER_ID_PATTERN,
-    'the API pattern ^[a-z][a-z0-9_-]+$, e.g. "prod-runner"',
-  );
-  v.checkLength('runnerId', props.runnerId, 2, 63);
-  v.checkPattern(
-    'orgId',
-    props.orgId,
-    v.ORG_ID_PATTERN,
-    'lowercase letters, digits and dashes, 1 to 63 characters, e.g. "my-org"',
-  );
+  v.checkRunnerId('runnerId', props.runnerId);
+  v.checkOrgId('orgId', props.orgId);
 
   if (!Token.isUnresolved(props.body)) {
     let body: unknown;

@@ -43,41 +43,32 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
     }
   };
 
-  const walk = (v: any): any => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v === null || typeof v !== 'object') return v;
-    const keys = Object.keys(v);
-    if (keys.length === 1) {
-      const [k] = keys;
-      const arg = v[k];
-      switch (k) {
-        case 'Ref':
-          if (arg === 'AWS::AccountId') return account;
-          if (arg === 'AWS::Region') return region;
-          if (arg === 'AWS::Partition') return partition;
-          if (arg === 'AWS::URLSuffix') return 'amazonaws.com';
-          if (arg === 'AWS::StackName') return 'SampleStack';
-          return physicalId(arg);
-        case 'Fn::GetAtt': {
-          const [logicalId, attr] = arg;
-          if (attr === 'Arn') return arnOf(logicalId);
-          return `${physicalId(logicalId)}-${attr}`;
-        }
-        case 'Fn::Join':
-          return walk(arg[1]).join(arg[0]);
-        case 'Fn::Select':
-          return walk(arg[1])[arg[0]];
-        case 'Fn::Split':
-          return walk(arg[1]).split(arg[0]);
-        case 'Fn::ImportValue':
-          throw new Error(`cannot render Fn::ImportValue ${JSON.stringify(arg)}`);
+  return mapIntrinsics(value, (fn, arg, walk) => {
+    switch (fn) {
+      case 'Ref':
+        if (arg === 'AWS::AccountId') return account;
+        if (arg === 'AWS::Region') return region;
+        if (arg === 'AWS::Partition') return partition;
+        if (arg === 'AWS::URLSuffix') return 'amazonaws.com';
+        if (arg === 'AWS::StackName') return 'SampleStack';
+        return physicalId(arg);
+      case 'Fn::GetAtt': {
+        const [logicalId, attr] = arg;
+        if (attr === 'Arn') return arnOf(logicalId);
+        return `${physicalId(logicalId)}-${attr}`;
       }
+      case 'Fn::Join':
+        return walk(arg[1]).join(arg[0]);
+      case 'Fn::Select':
+        return walk(arg[1])[arg[0]];
+      case 'Fn::Split':
+        return walk(arg[1]).split(arg[0]);
+      case 'Fn::ImportValue':
+        throw new Error(`cannot render Fn::ImportValue ${JSON.stringify(arg)}`);
+      default:
+        return NOT_INTRINSIC;
     }
-    const out: any = {};
-    for (const key of keys) out[key] = walk(v[key]);
-    return out;
-  };
-  return walk(value);
+  });
 }
 
 /** The deployed value of every output whose logical id contains `fragment`. */
@@ -97,16 +88,28 @@ export function registrationBodies(template: any, opts: RenderOptions = {}): any
  * will fill in: `${AWS::AccountId}`, `${RunnerRolesTaskManagerRole6FB774F5.Arn}`.
  */
 export function renderPlaceholders(value: any): any {
+  return mapIntrinsics(value, (fn, arg, walk) => {
+    if (fn === 'Ref') return `\${${arg}}`;
+    if (fn === 'Fn::GetAtt') return `\${${arg[0]}.${arg[1]}}`;
+    if (fn === 'Fn::Join') return walk(arg[1]).join(arg[0]);
+    return NOT_INTRINSIC;
+  });
+}
+
+const NOT_INTRINSIC = Symbol('not an intrinsic this renderer knows');
+
+/**
+ * Walks a template value; every single-key object is offered to `onIntrinsic` (with a walker
+ * for its arguments), which returns its rendering or NOT_INTRINSIC to walk it as plain data.
+ */
+function mapIntrinsics(value: any, onIntrinsic: (fn: string, arg: any, walk: (v: any) => any) => any): any {
   const walk = (v: any): any => {
     if (Array.isArray(v)) return v.map(walk);
     if (v === null || typeof v !== 'object') return v;
     const keys = Object.keys(v);
     if (keys.length === 1) {
-      const [k] = keys;
-      const arg = v[k];
-      if (k === 'Ref') return `\${${arg}}`;
-      if (k === 'Fn::GetAtt') return `\${${arg[0]}.${arg[1]}}`;
-      if (k === 'Fn::Join') return walk(arg[1]).join(arg[0]);
+      const rendered = onIntrinsic(keys[0], v[keys[0]], walk);
+      if (rendered !== NOT_INTRINSIC) return rendered;
     }
     const out: any = {};
     for (const key of keys) out[key] = walk(v[key]);
