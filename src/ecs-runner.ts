@@ -947,13 +947,7 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   }
 
   // Governance.
-  v.checkPattern(
-    'rolePath',
-    props.rolePath,
-    /^\/(?:[\x21-\x7e]+\/)?$/,
-    'a path that starts and ends with "/", e.g. "/platform/runners/" (1 to 512 characters)',
-  );
-  v.checkLength('rolePath', props.rolePath, 1, 512);
+  v.checkRolePath('rolePath', props.rolePath);
   v.checkTags('tags', props.tags);
 }
 

@@ -136,3 +136,14 @@ export function checkOrgId(property: string, value: string | undefined): void {
     'lowercase letters, digits and dashes, 1 to 63 characters, e.g. "my-org"',
   );
 }
+
+/** An IAM path for roles and policies. */
+export function checkRolePath(property: string, value: string | undefined): void {
+  checkPattern(
+    property,
+    value,
+    /^\/(?:[\x21-\x7e]+\/)?$/,
+    'a path that starts and ends with "/", e.g. "/platform/runners/" (1 to 512 characters)',
+  );
+  checkLength(property, value, 1, 512);
+}

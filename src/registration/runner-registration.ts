@@ -525,11 +525,5 @@ function validate(scope: Construct, props: RunnerRegistrationProps): void {
     seen.add(key);
   }
 
-  v.checkPattern(
-    'rolePath',
-    props.rolePath,
-    /^\/(?:[\x21-\x7e]+\/)?$/,
-    'a path that starts and ends with "/", e.g. "/platform/runners/" (1 to 512 characters)',
-  );
-  v.checkLength('rolePath', props.rolePath, 1, 512);
+  v.checkRolePath('rolePath', props.rolePath);
 }

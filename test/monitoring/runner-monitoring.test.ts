@@ -6,8 +6,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EcsRunner, MANAGED_BY } from '../../src/ecs-runner';
-import { EcsRunnerValidationError } from '../../src/errors';
 import { RunnerMonitoring, RunnerMonitoringProps } from '../../src/monitoring/runner-monitoring';
+import { expectValidationError } from '../support/validation';
 
 const REGION = 'eu-central-1';
 const ACCOUNT = '123456789012';
@@ -46,18 +46,6 @@ function monitor(props: Partial<RunnerMonitoringProps> = {}): {
 
 function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as any);
-}
-
-function expectValidationError(fn: () => unknown, property: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(EcsRunnerValidationError);
-  expect((caught as EcsRunnerValidationError).property).toBe(property);
-  expect((caught as Error).message).toContain(`Invalid ${property}`);
 }
 
 const STOPPED = '$.detail.lastStatus = \\"STOPPED\\"'.replace(/\\"/g, '"');

@@ -2,8 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EcsRunner, MANAGED_BY } from '../../src/ecs-runner';
-import { EcsRunnerValidationError } from '../../src/errors';
 import { RunnerVpcEndpoints, RunnerVpcEndpointsProps } from '../../src/networking/runner-vpc-endpoints';
+import { expectValidationError } from '../support/validation';
 
 const REGION = 'eu-central-1';
 
@@ -32,18 +32,6 @@ function serviceNames(template: Template, type: 'Interface' | 'Gateway'): unknow
   return Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: type } })).map(
     (r) => r.Properties.ServiceName,
   );
-}
-
-function expectValidationError(fn: () => unknown, property: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(EcsRunnerValidationError);
-  expect((caught as EcsRunnerValidationError).property).toBe(property);
-  expect((caught as Error).message).toContain(`Invalid ${property}`);
 }
 
 describe('RunnerVpcEndpoints', () => {
