@@ -22,9 +22,21 @@ export class BasicRunnerStack extends Stack {
     });
     this.runner = new EcsRunner(this, 'Runner', {
       orgId: this.node.tryGetContext('orgId') ?? 'my-org',
-      subnetIds: this.node.tryGetContext('subnetIds') ?? ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
+      subnetIds: listContext(this, 'subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
     });
   }
+}
+
+/**
+ * A list from context: an array in cdk.json, or a string from `cdk -c key=value` (the CLI passes
+ * every -c value as a string), either JSON (`["subnet-1","subnet-2"]`) or comma-separated.
+ */
+function listContext(scope: Construct, key: string, fallback: string[]): string[] {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return fallback;
+  if (Array.isArray(value)) return value.map(String);
+  const text = String(value).trim();
+  return text.startsWith('[') ? (JSON.parse(text) as unknown[]).map(String) : text.split(',').map((s) => s.trim());
 }
 
 export function buildApp(app: App = new App()): App {
