@@ -45,9 +45,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  fake.runners.clear();
-  fake.rules.clear();
-  fake.resetLog();
+  fake.reset();
 });
 
 afterEach(() => {

@@ -26,10 +26,7 @@ afterAll(async () => {
   await fake.close();
 });
 beforeEach(() => {
-  fake.runners.clear();
-  fake.rules.clear();
-  fake.resetLog();
-  fake.violations.length = 0;
+  fake.reset();
 });
 afterEach(() => {
   // THEN (every test): nothing the client sent broke the OpenAPI schema, and the fake stayed faithful.

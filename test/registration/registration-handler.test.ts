@@ -55,10 +55,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  fake.runners.clear();
-  fake.rules.clear();
-  fake.resetLog();
-  fake.violations.length = 0;
+  fake.reset();
   logs.length = 0;
   errors.length = 0;
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {

@@ -167,6 +167,14 @@ export class FakeOrchestrator {
     this.faults.length = 0;
   }
 
+  /** A fresh server for the next test: no runners, rules, recorded requests, faults or violations. */
+  public reset(): void {
+    this.runners.clear();
+    this.rules.clear();
+    this.violations.length = 0;
+    this.resetLog();
+  }
+
   /** Put a runner in place without an API call (something that exists already). */
   public seedRunner(orgId: string, body: Json): Json {
     const runner = this.toRunner(orgId, body);
