@@ -14,6 +14,7 @@ export default tseslint.config(
       'src/**/*.generated.ts',
       '**/*.d.ts',
       '.jsii',
+      '.bench/',
     ],
   },
   js.configs.recommended,

@@ -2,9 +2,10 @@
  * `npm run bench` (after `npm run bundle`): what the library costs its users, measured on this
  * machine and written to docs/BENCHMARKS.md.
  *
- * 1. Synth time of examples/complete-production against an empty CDK app, both as whole `node`
- *    processes, alternated, with CDK's built-in CloudFormation validation on (aws-cdk-lib's
- *    default) and off; and what a synth spawns, connects to, bundles and stages.
+ * 1. Synth time of examples/complete-production against an empty CDK app and against the same
+ *    template without the library (CfnInclude), all as whole `node` processes, alternated, with
+ *    CDK's built-in CloudFormation validation on (aws-cdk-lib's default) and off; and what a synth
+ *    spawns, connects to, bundles and stages.
  * 2. Runners per stack (basic and production profiles, 1, 10 and 50 runners): resources,
  *    outputs, template bytes, synth time, the marginal runner, how many fit CloudFormation's limits.
  * 3. The registration handler bundle: bytes and cold module-load time.
@@ -20,12 +21,12 @@ import { compileApps, compiledPath } from './bench/compile';
 import { DEFAULT_USAGE, fargateJobCost, idleMonthlyCost } from './bench/cost-model';
 import { measureHandler } from './bench/handler';
 import { describeMachine } from './bench/machine';
-import { BASIC_EXAMPLE, BENCH_DIR, COMPLETE_PRODUCTION_EXAMPLE, REPORT, ROOT } from './bench/paths';
+import { BASIC_EXAMPLE, BENCH_DIR, COMPLETE_PRODUCTION_EXAMPLE, OUT_DIR, REPORT, ROOT } from './bench/paths';
 import { PRICES } from './bench/prices';
 import { BenchResults, JOB, renderReport, summaryLines } from './bench/report';
 import { measurePhases, Phases, profileApp } from './bench/profile';
 import { measureScale } from './bench/scale';
-import { measureFeatureCosts, measureSynthTime, synthWithGuard } from './bench/synth-time';
+import { measureFeatureCosts, measureSynthTime, prepareSameTemplate, synthWithGuard } from './bench/synth-time';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,10 +69,12 @@ function main(): void {
   const guardBasic =
     example === BASIC_EXAMPLE ? guardExample : synthWithGuard(basicJs, cdkJsonContext(BASIC_EXAMPLE), 'basic');
 
-  step(`synth time, CDK validation off: ${Math.max(runs, 7)} alternated pairs`);
-  const synthOff = measureSynthTime(exampleJs, context, Math.max(runs, 7), false);
-  step(`synth time, CDK validation on (default): ${runs} alternated pairs`);
-  const synthOn = measureSynthTime(exampleJs, context, runs, true);
+  // The second baseline: the example's own templates, included without the library.
+  const sameTemplate = prepareSameTemplate(path.join(OUT_DIR, 'guard-example'));
+  step(`synth time, CDK validation off: ${Math.max(runs, 7)} alternated rounds (empty, same template, example)`);
+  const synthOff = measureSynthTime(exampleJs, context, Math.max(runs, 7), false, sameTemplate);
+  step(`synth time, CDK validation on (default): ${runs} alternated rounds (empty, same template, example)`);
+  const synthOn = measureSynthTime(exampleJs, context, runs, true, sameTemplate);
 
   step('where the time goes: phases (5 runs each) and one CPU profile each, validation off');
   let phases: { empty: Phases; example: Phases } | undefined;
