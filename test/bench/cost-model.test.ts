@@ -154,18 +154,16 @@ describe('idleMonthlyCost of the runner profiles', () => {
     expect(cost.totalUsd).toBeCloseTo(0.023 + 0.0023 + 0.03, 10);
   });
 
-  test("each production runner adds its key, alarms and dashboard; the token secret is the stack's", () => {
+  test("each production runner adds its key and alarms; the dashboard and the token secret are the stack's", () => {
     const one = idleMonthlyCost([templateOf(buildScaleStack(newApp(), 'production', 1))], PRICES);
     const two = idleMonthlyCost([templateOf(buildScaleStack(newApp(), 'production', 2))], PRICES);
     expect(one.unpriced).toEqual([]);
     expect(two.runners).toBe(2);
-    for (const item of [
-      'KMS customer managed keys',
-      'CloudWatch dashboards',
-      'CloudWatch alarm metrics (standard resolution)',
-    ]) {
+    for (const item of ['KMS customer managed keys', 'CloudWatch alarm metrics (standard resolution)']) {
       expect(line(two, item)!.quantity).toBe(2 * line(one, item)!.quantity);
     }
+    expect(line(one, 'CloudWatch dashboards')).toMatchObject({ quantity: 1, monthlyUsd: 3 });
+    expect(line(two, 'CloudWatch dashboards')).toMatchObject({ quantity: 1, monthlyUsd: 3 });
     expect(line(two, 'Secrets Manager secrets (API token, imported)')!.quantity).toBe(1);
     expect(two.totalUsd).toBeGreaterThan(one.totalUsd);
   });

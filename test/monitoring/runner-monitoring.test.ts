@@ -607,6 +607,100 @@ describe('RunnerMonitoring', () => {
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
       expect(monitoring.dashboard).toBeUndefined();
     });
+
+    /** A second runner, in the fixture's stack. */
+    function secondRunner(stack: Stack, runnerId = 'dev-runner'): EcsRunner {
+      return new EcsRunner(stack, 'SecondRunner', {
+        orgId: 'my-org',
+        runnerId,
+        subnetIds: ['subnet-0fedcba9876543210'],
+      });
+    }
+
+    function dashboardBodies(template: Template): { name: unknown; body: string }[] {
+      return Object.values(template.findResources('AWS::CloudWatch::Dashboard')).map((d) => ({
+        name: d.Properties.DashboardName,
+        body: JSON.stringify(d.Properties.DashboardBody),
+      }));
+    }
+
+    test('the runners of a stack share one dashboard, a section each', () => {
+      // GIVEN two runners in one stack
+      const { stack, runner } = fixture();
+      const second = secondRunner(stack);
+
+      // WHEN both are monitored
+      const first = new RunnerMonitoring(stack, 'Monitoring', { runner });
+      const other = new RunnerMonitoring(stack, 'SecondMonitoring', { runner: second });
+
+      // THEN there is one dashboard, the stack's, with both runners' sections and alarms
+      const template = Template.fromStack(stack);
+      const [dashboard, ...more] = dashboardBodies(template);
+      expect(more).toHaveLength(0);
+      expect(first.dashboard).toBe(other.dashboard);
+      expect(first.dashboard!.node.scope).toBe(stack);
+      expect(first.dashboard!.node.id).toBe(RunnerMonitoring.DASHBOARD_ID);
+      expect(dashboard.body).toContain('# Platform Orchestrator runner prod-runner');
+      expect(dashboard.body).toContain('# Platform Orchestrator runner dev-runner');
+      for (const alarm of [...first.alarms, ...other.alarms]) {
+        expect(dashboard.body).toContain(JSON.stringify(stack.resolve(alarm.alarmArn)).slice(1, -1));
+      }
+      // and a monitored runner adds no dashboard of its own
+      expect(Object.keys(template.findResources('AWS::CloudWatch::Dashboard'))).toEqual([
+        stack.getLogicalId(first.dashboard!.node.defaultChild as any),
+      ]);
+    });
+
+    test('a runner with dashboard: false has no section on the shared dashboard', () => {
+      // GIVEN two runners in one stack
+      const { stack, runner } = fixture();
+      const second = secondRunner(stack);
+
+      // WHEN one of them opts out of the dashboard
+      new RunnerMonitoring(stack, 'Monitoring', { runner });
+      const other = new RunnerMonitoring(stack, 'SecondMonitoring', { runner: second, dashboard: false });
+
+      // THEN the dashboard shows only the other runner
+      const [dashboard] = dashboardBodies(Template.fromStack(stack));
+      expect(dashboard.body).toContain('# Platform Orchestrator runner prod-runner');
+      expect(dashboard.body).not.toContain('dev-runner');
+      expect(other.dashboard).toBeUndefined();
+    });
+
+    test.each([
+      ['the first', 'prod-runners', undefined],
+      ['the second', undefined, 'prod-runners'],
+      ['both, alike', 'prod-runners', 'prod-runners'],
+    ])('dashboardName given by %s names the shared dashboard', (_name, firstName, secondName) => {
+      // GIVEN two runners in one stack
+      const { stack, runner } = fixture();
+      const second = secondRunner(stack);
+
+      // WHEN they are monitored with these names
+      new RunnerMonitoring(stack, 'Monitoring', { runner, dashboardName: firstName });
+      new RunnerMonitoring(stack, 'SecondMonitoring', { runner: second, dashboardName: secondName });
+
+      // THEN the one dashboard has the name
+      expect(dashboardBodies(Template.fromStack(stack)).map((d) => d.name)).toEqual(['prod-runners']);
+    });
+
+    test('two different dashboardNames in one stack fail before the second monitoring creates anything', () => {
+      // GIVEN a monitored runner whose dashboard is named, and a second runner
+      const { stack, runner } = fixture();
+      const second = secondRunner(stack);
+      new RunnerMonitoring(stack, 'Monitoring', { runner, dashboardName: 'prod-runners' });
+
+      // WHEN the second asks for another name THEN synthesis refuses, naming the property and the name in use
+      const error = expectValidationError(
+        () => new RunnerMonitoring(stack, 'SecondMonitoring', { runner: second, dashboardName: 'dev-runners' }),
+        'dashboardName',
+      );
+      expect(error.message).toContain('dev-runners');
+      expect(error.message).toContain('"prod-runners"');
+      expect(stack.node.findChild('SecondMonitoring').node.children).toHaveLength(0);
+      // and the second runner can be monitored again, without a conflicting name
+      expect(() => new RunnerMonitoring(stack, 'SecondMonitoringRetry', { runner: second })).not.toThrow();
+    });
   });
 
   describe('metric()', () => {
