@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Aws, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -285,8 +285,12 @@ function executionStatements(
       resources: props.jobLogGroupArns.map((arn) => `${arn}:*`),
     }),
   );
-  const secretsManager = props.secretArns.filter((arn) => arn.startsWith('arn:aws:secretsmanager:'));
-  const parameters = props.secretArns.filter((arn) => arn.startsWith('arn:aws:ssm:'));
+  // An ARN known at synth goes to its service's statement. One that is a token (a secret of this
+  // or another stack, a parameter) goes to both: each action only ever matches its own service's ARNs.
+  const secretsManager = props.secretArns.filter(
+    (arn) => Token.isUnresolved(arn) || /^arn:[^:]+:secretsmanager:/.test(arn),
+  );
+  const parameters = props.secretArns.filter((arn) => Token.isUnresolved(arn) || /^arn:[^:]+:ssm:/.test(arn));
   if (secretsManager.length > 0) {
     fromProps.push(
       new iam.PolicyStatement({
