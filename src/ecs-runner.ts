@@ -552,6 +552,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.execLogGroup = logGroups.execLogGroup;
 
     // Compute.
+    let clusterConstruct: RunnerCluster | undefined;
     if (props.cluster) {
       this.cluster = props.cluster;
       this.clusterName = props.cluster.clusterName;
@@ -567,6 +568,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       this.cluster = created.cluster;
       this.clusterName = created.clusterName;
       this.clusterArn = created.clusterArn;
+      clusterConstruct = created;
     }
 
     // State.
@@ -665,6 +667,17 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
         rolePath: props.rolePath,
         encryptionKey: this.encryptionKey,
       });
+      // The orchestrator may start jobs as soon as the runner is registered and until it is
+      // deregistered: register after, and deregister before, everything a job needs (the roles'
+      // policies, the cluster's capacity providers, the security group, log groups, state bucket
+      // and its policy), not only what the body references.
+      this.registration.node.addDependency(
+        roles,
+        logGroups,
+        this.state,
+        ...(clusterConstruct ? [clusterConstruct] : []),
+        ...securityGroups.filter((sg) => sg.node.scope === this),
+      );
     }
 
     // Governance: boundary and path on every role under the runner, and on the stack-level
@@ -777,14 +790,9 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   for (const [i, subnetId] of (props.subnetIds ?? []).entries()) {
     v.checkPattern(`subnetIds[${i}]`, subnetId, v.SUBNET_ID_PATTERN, 'a subnet id such as "subnet-0123456789abcdef0"');
   }
-  for (const [i, subnet] of (props.subnets ?? []).entries()) {
-    v.checkPattern(
-      `subnets[${i}].subnetId`,
-      subnet.subnetId,
-      v.SUBNET_ID_PATTERN,
-      'a subnet id such as "subnet-0123456789abcdef0"',
-    );
-  }
+  // `subnets` are not pattern-checked: their ids come from CDK, and `ec2.Vpc.fromLookup` gives
+  // placeholder ids ("p-12345") until the CLI has looked the VPC up, so a check would fail the
+  // synth that the lookup needs.
   const sgCount = (props.securityGroups?.length ?? 0) + (props.securityGroupIds?.length ?? 0);
   if (sgCount > 5) {
     throw new EcsRunnerValidationError(
