@@ -764,6 +764,14 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       v.REGION_PATTERN,
       'a region the orchestrator API accepts (^[a-z]{2}-[a-z]+-\\d$)',
     );
+    // China's regions match the API's region pattern, but its role ARN patterns are arn:aws: only.
+    if (stack.region.startsWith('cn-')) {
+      throw new EcsRunnerValidationError(
+        'stack region',
+        stack.region,
+        'a region of the aws partition: the orchestrator API accepts only arn:aws: role ARNs, so a runner in aws-cn cannot be registered',
+      );
+    }
   }
   v.checkPattern(
     'stsRegion',

@@ -137,13 +137,16 @@ export function checkOrgId(property: string, value: string | undefined): void {
   );
 }
 
-/** An IAM path for roles and policies. */
+/**
+ * An IAM path for roles and policies. Narrower than IAM's own rule (printable ASCII): the
+ * orchestrator API's role ARN patterns allow only `[a-zA-Z0-9+=,.@_/-]` after `role/`.
+ */
 export function checkRolePath(property: string, value: string | undefined): void {
   checkPattern(
     property,
     value,
-    /^\/(?:[\x21-\x7e]+\/)?$/,
-    'a path that starts and ends with "/", e.g. "/platform/runners/" (1 to 512 characters)',
+    /^\/(?:[A-Za-z0-9+=,.@_\/-]+\/)?$/,
+    'a path that starts and ends with "/" of letters, digits and +=,.@_-/ (the orchestrator API\'s role ARN pattern), e.g. "/platform/runners/" (1 to 512 characters)',
   );
   checkLength(property, value, 1, 512);
 }
