@@ -287,7 +287,8 @@ export interface EcsRunnerProps {
   readonly accessLogsBucket?: s3.IBucket;
 
   /**
-   * Days a created access-logs bucket keeps logs.
+   * Days the stack's access-logs bucket keeps logs. The runners of a stack share that bucket:
+   * those that set this must set the same value.
    *
    * @default 365
    */
@@ -583,7 +584,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       accessLogsBucket:
         props.stateBucket !== undefined || props.serverAccessLogs === false
           ? undefined
-          : (props.accessLogsBucket ?? RunnerAccessLogsBucket.forStack(this, props.accessLogsRetentionDays ?? 365)),
+          : (props.accessLogsBucket ?? RunnerAccessLogsBucket.forStack(this, props.accessLogsRetentionDays)),
       accessLogsPrefix: `${this.runnerId}/`,
       replication: props.stateReplication,
     });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -10,6 +10,7 @@ import {
   controlTower,
   REGULATORY_PACKS,
 } from '../acknowledgements';
+import { EcsRunnerValidationError } from '../errors';
 import { tagManagedBy } from '../managed-by';
 
 /** Where and how the state bucket is replicated for disaster recovery. */
@@ -281,18 +282,36 @@ export class RunnerStateStore extends Construct {
  * so it uses SSE-S3; it is TLS-only, blocks public access and is retained.
  */
 export class RunnerAccessLogsBucket extends Construct {
-  /** The stack's access-logs bucket, created on first use. */
-  public static forStack(scope: Construct, retentionDays: number): s3.IBucket {
+  /**
+   * The stack's access-logs bucket, created on first use. Every runner of the stack logs to it, so
+   * they share its retention: the runners that set `accessLogsRetentionDays` must set the same
+   * value (whatever their order); without any, it is 365 days.
+   */
+  public static forStack(scope: Construct, retentionDays: number | undefined): s3.IBucket {
     const stack = Stack.of(scope);
     const id = 'PlatformOrchestratorRunnerAccessLogs';
-    const existing = stack.node.tryFindChild(id) as RunnerAccessLogsBucket | undefined;
-    return (existing ?? new RunnerAccessLogsBucket(stack, id, retentionDays)).bucket;
+    const found = stack.node.tryFindChild(id);
+    const shared = found instanceof RunnerAccessLogsBucket ? found : new RunnerAccessLogsBucket(stack, id);
+    if (retentionDays !== undefined) {
+      if (shared.retentionDays !== undefined && shared.retentionDays !== retentionDays) {
+        throw new EcsRunnerValidationError(
+          'accessLogsRetentionDays',
+          retentionDays,
+          `${shared.retentionDays}, the retention another runner of this stack gave the stack's shared access-logs bucket, or no accessLogsRetentionDays`,
+        );
+      }
+      shared.retentionDays = retentionDays;
+    }
+    return shared.bucket;
   }
 
   public readonly bucket: s3.Bucket;
+  /** The retention a runner asked for; the lifecycle rule reads it at synthesis. */
+  private retentionDays?: number;
 
-  private constructor(scope: Construct, id: string, retentionDays: number) {
+  private constructor(scope: Construct, id: string) {
     super(scope, id);
+    const retentionDays = Lazy.number({ produce: () => this.retentionDays ?? 365 });
     // Admit log delivery with a bucket policy (ACLs stay disabled), whatever the app's flags.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.bucket = new s3.Bucket(this, 'Resource', {
