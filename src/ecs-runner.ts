@@ -484,6 +484,24 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.orgId = props.orgId;
     this.runnerId = props.runnerId ?? deriveRunnerId(this, props.runnerIdPrefix ?? 'runner');
     checkSessionName(props, this.orgId, this.runnerId);
+    if (
+      props.runnerId === undefined &&
+      props.apiTokenSecret !== undefined &&
+      (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region))
+    ) {
+      // The derived id leaves out what is unknown at synth: the same in every account or region.
+      if (props.adoptExistingRegistration === true) {
+        throw new EcsRunnerValidationError(
+          'runnerId',
+          props.runnerId,
+          'a runnerId, or a stack with a concrete account and region, when adoptExistingRegistration is true: the derived id of an environment-agnostic stack is the same in every account and region, so a second deployment would adopt, and repoint, the first one\'s runner',
+        );
+      }
+      Annotations.of(this).addWarningV2(
+        'platform-orchestrator-ecs-runner:derivedRunnerIdWithoutEnv',
+        `The runner id ${this.runnerId} is derived without the stack's ${Token.isUnresolved(stack.account) ? 'account' : 'region'} (unknown at synth): deploying this stack to a second account or region registers the same id, which the orchestrator refuses. Set runnerId, or a concrete env on the stack.`,
+      );
+    }
 
     // Encryption.
     this.encryptionKey =
@@ -696,6 +714,18 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     }
     if ((props.requiredTagKeys ?? []).length > 0) {
       requireTags(this, this.taskRole, [...props.requiredTagKeys!]);
+    }
+    if (props.destroyStateOnRemoval === true) {
+      Annotations.of(this).addWarningV2(
+        'platform-orchestrator-ecs-runner:destroyStateOnRemoval',
+        'destroyStateOnRemoval deletes the state bucket and every Terraform state in it when the runner leaves the stack or the stack is deleted: use it for test stacks only.',
+      );
+    }
+    if (props.cluster !== undefined && props.allowExecuteCommand === true) {
+      Annotations.of(this).addWarningV2(
+        'platform-orchestrator-ecs-runner:execLogGroupNotAttached',
+        `The cluster is not the runner's, so its ECS Exec configuration is not changed: sessions are logged to ${this.execLogGroup.logGroupName} only if the cluster's executeCommandConfiguration names that log group (and the runner's key, if any).`,
+      );
     }
     if (props.image !== undefined && Token.isUnresolved(props.image)) {
       Annotations.of(this).addWarningV2(

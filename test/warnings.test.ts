@@ -1,0 +1,96 @@
+/**
+ * Legal but risky settings are warned about at synth (each with an id to acknowledge), and the
+ * one combination that could repoint another deployment's runner is refused.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EcsRunner, EcsRunnerProps } from '../src/ecs-runner';
+import { ensureBundled } from './support/bundles';
+import { expectValidationError } from './support/validation';
+
+const subnetIds = ['subnet-0123456789abcdef0'];
+
+beforeAll(() => ensureBundled());
+
+/** The warnings of the stack by id, but the one every runner without a VPC gets (security group). */
+function warningIds(stack: Stack): string[] {
+  return Annotations.fromStack(stack)
+    .findWarning('*', Match.stringLikeRegexp('.*'))
+    .map((w) => /\[ack: ([^\]]+)\]/.exec(String(w.entry.data))?.[1] ?? String(w.entry.data))
+    .filter((id) => id !== 'platform-orchestrator-ecs-runner:defaultSecurityGroup');
+}
+
+function runnerIn(stack: Stack, props: Partial<EcsRunnerProps>): EcsRunner {
+  return new EcsRunner(stack, 'Runner', { orgId: 'my-org', subnetIds, ...props });
+}
+
+const concrete = { account: '123456789012', region: 'eu-central-1' };
+
+describe('warnings', () => {
+  test('destroyStateOnRemoval: true warns that the state goes with the stack', () => {
+    // GIVEN / WHEN
+    const stack = new Stack(new App(), 'Stack', { env: concrete });
+    runnerIn(stack, { runnerId: 'test-runner', destroyStateOnRemoval: true });
+    // THEN
+    expect(warningIds(stack)).toContain('platform-orchestrator-ecs-runner:destroyStateOnRemoval');
+  });
+
+  test('ECS Exec on a cluster the runner does not own warns that its exec log group is not attached', () => {
+    // GIVEN an existing cluster
+    const stack = new Stack(new App(), 'Stack', { env: concrete });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-central-1a'],
+    });
+    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'platform', vpc });
+    // WHEN the runner allows ECS Exec
+    runnerIn(stack, { runnerId: 'prod-runner', cluster, allowExecuteCommand: true });
+    // THEN
+    expect(warningIds(stack)).toContain('platform-orchestrator-ecs-runner:execLogGroupNotAttached');
+  });
+
+  test('none of these for a registered runner with a runnerId on its own cluster', () => {
+    // GIVEN / WHEN the usual production settings
+    const stack = new Stack(new App(), 'Stack');
+    const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
+    runnerIn(stack, { runnerId: 'prod-runner', apiTokenSecret, allowExecuteCommand: true });
+    // THEN
+    expect(warningIds(stack)).toEqual([]);
+  });
+});
+
+describe('a derived runner id in an environment-agnostic stack that registers itself', () => {
+  test('warns that a second account or region would register the same id', () => {
+    // GIVEN an environment-agnostic stack WHEN a runner without runnerId registers itself
+    const stack = new Stack(new App(), 'Stack');
+    const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
+    runnerIn(stack, { apiTokenSecret });
+    // THEN
+    expect(warningIds(stack)).toEqual(['platform-orchestrator-ecs-runner:derivedRunnerIdWithoutEnv']);
+  });
+
+  test('is refused with adoptExistingRegistration, which would repoint the other deployment', () => {
+    // GIVEN an environment-agnostic stack
+    const stack = new Stack(new App(), 'Stack');
+    const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
+    // WHEN / THEN adopting a derived id is refused, naming runnerId, before anything is created
+    const error = expectValidationError(
+      () => runnerIn(stack, { apiTokenSecret, adoptExistingRegistration: true }),
+      'runnerId',
+    );
+    expect(error.message).toContain('adoptExistingRegistration');
+    expect(stack.node.findChild('Runner').node.children).toHaveLength(0);
+  });
+
+  test('is fine in a stack with a concrete account and region', () => {
+    // GIVEN / WHEN the same runner in a concrete environment
+    const stack = new Stack(new App(), 'Stack', { env: concrete });
+    const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
+    runnerIn(stack, { apiTokenSecret, adoptExistingRegistration: true });
+    // THEN
+    expect(warningIds(stack)).toEqual([]);
+  });
+});
