@@ -13,7 +13,7 @@ import { EcsRunnerValidationError } from './errors';
 import { DEFAULT_ISSUER, PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
 import { RunnerRoles } from './identity/runner-roles';
 import { RunnerLogs } from './logging/runner-logs';
-import { tagManagedBy } from './managed-by';
+import { MANAGED_BY, tagManagedBy } from './managed-by';
 import { RunnerMonitoring, RunnerMonitoringOptions } from './monitoring/runner-monitoring';
 import { RunnerRegistration, RunnerRuleProps } from './registration/runner-registration';
 import { runnerCreateBody } from './registration/runner-create-body';
@@ -21,7 +21,7 @@ import { applyRoleGovernance } from './identity/role-governance';
 import { RunnerAccessLogsBucket, RunnerStateStore, StateReplication } from './state/runner-state';
 import * as v from './validation';
 
-export { MANAGED_BY } from './managed-by';
+export { MANAGED_BY };
 
 /** Which log groups the execution role may write job logs to. */
 export enum ExecutionRoleLogAccess {
@@ -429,6 +429,12 @@ export interface EcsRunnerProps {
  * `registrationBody` (also a stack output) is what to register with the orchestrator.
  */
 export class EcsRunner extends Construct implements ec2.IConnectable {
+  /**
+   * The value of the `ManagedBy` tag on every resource the library creates (also exported as
+   * `MANAGED_BY` for TypeScript; this static is what the other jsii languages see).
+   */
+  public static readonly MANAGED_BY: string = MANAGED_BY;
+
   /** The runner's id in the orchestrator. */
   public readonly runnerId: string;
   /** The orchestrator organization. */

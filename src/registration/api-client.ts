@@ -12,6 +12,7 @@
  *   by a number of attempts, a per-request timeout and an overall deadline per client.
  * - Types generated from spec/openapi.yaml (`npm run gen:api`).
  */
+import { DEFAULT_API_URL, DEFAULT_DEADLINE_MS } from './api-defaults';
 import type { components, operations } from './api-types.generated';
 
 type Schemas = components['schemas'];
@@ -27,12 +28,9 @@ export type RunnerRuleFilter = Pick<
   'byRunnerId' | 'byEnvTypeId' | 'byProjectId'
 >;
 
-/** Humanitec's hosted orchestrator. A self-hosted Stellwerk installation has its own URL. */
-export const DEFAULT_API_URL = 'https://api.humanitec.dev';
+export { DEFAULT_API_URL, DEFAULT_DEADLINE_MS };
 /** Time one HTTP request may take before it is aborted and retried. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
-/** Time all calls of one client (one CloudFormation event, one CLI command) may take together. */
-export const DEFAULT_DEADLINE_MS = 240_000;
 /** Attempts per call, the first included. */
 export const DEFAULT_MAX_ATTEMPTS = 8;
 /** Backoff cap of the first retry; doubles per attempt up to {@link DEFAULT_MAX_DELAY_MS}. */

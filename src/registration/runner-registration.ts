@@ -19,7 +19,7 @@ import { EcsRunnerValidationError } from '../errors';
 import { tagManagedBy } from '../managed-by';
 import { applyRoleGovernance } from '../identity/role-governance';
 import * as v from '../validation';
-import { DEFAULT_API_URL, DEFAULT_DEADLINE_MS } from './api-client';
+import { DEFAULT_API_URL, DEFAULT_DEADLINE_MS } from './api-defaults';
 
 /** A runner rule: which deployments the orchestrator sends to the runner. */
 export interface RunnerRuleProps {
