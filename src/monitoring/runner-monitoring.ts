@@ -457,6 +457,8 @@ export class RunnerMonitoring extends Construct {
       new kms.Key(this, 'TopicKey', {
         description: `Encrypts the alarm topic of Platform Orchestrator runner ${this.runner.runnerId}`,
         enableKeyRotation: true,
+        // Unlike the runner's key, this one protects no stored data (SNS keeps no messages once
+        // delivered): deleted with the stack after 7 days, rather than left behind at $1 a month.
         removalPolicy: RemovalPolicy.DESTROY,
         pendingWindow: Duration.days(7),
       });
@@ -489,14 +491,24 @@ export class RunnerMonitoring extends Construct {
     this.allowOnKey(
       key,
       [
+        // The key may be the runner's, which also encrypts the Terraform state: CloudWatch may use
+        // it only for messages of this account's topics in this region (SNS encrypts them with the
+        // topic's ARN as encryption context; the topic's own ARN would make the key and the topic
+        // depend on each other). Nothing of EventBridge publishes to the topic, so it gets nothing.
         new iam.PolicyStatement({
-          sid: 'AllowCloudWatchAndEventBridgeToPublishToEncryptedTopics',
-          principals: [
-            new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-            new iam.ServicePrincipal('events.amazonaws.com'),
-          ],
+          sid: 'AllowCloudWatchAlarmsToPublishToTheAlarmTopic',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:sns:topicArn': stack.formatArn({
+                service: 'sns',
+                resource: '*',
+                arnFormat: ArnFormat.NO_RESOURCE_NAME,
+              }),
+            },
+          },
         }),
       ],
       encryptionKey ? 'encryptionKey' : 'topic key',

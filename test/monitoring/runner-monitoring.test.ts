@@ -48,6 +48,9 @@ function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }
   return stack.getLogicalId(construct.node.defaultChild as any);
 }
 
+/** The SNS topics of the fixture's account and region: what CloudWatch may use a key for. */
+const TOPICS_OF_THIS_ACCOUNT = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sns:${REGION}:${ACCOUNT}:*`]] };
+
 const STOPPED = '$.detail.lastStatus = \\"STOPPED\\"'.replace(/\\"/g, '"');
 
 /**
@@ -429,15 +432,18 @@ describe('RunnerMonitoring', () => {
           ]),
         },
       });
-      // AND the key lets CloudWatch and EventBridge publish to the encrypted topic
+      // AND the key lets CloudWatch alarms publish to this encrypted topic, and only to it
       template.hasResourceProperties('AWS::KMS::Key', {
         KeyPolicy: {
           Statement: Match.arrayWith([
-            Match.objectLike({
+            {
+              Sid: 'AllowCloudWatchAlarmsToPublishToTheAlarmTopic',
               Effect: 'Allow',
-              Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
               Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-            }),
+              Resource: '*',
+              Condition: { ArnLike: { 'kms:EncryptionContext:aws:sns:topicArn': TOPICS_OF_THIS_ACCOUNT } },
+            },
           ]),
         },
       });
@@ -505,11 +511,14 @@ describe('RunnerMonitoring', () => {
       template.hasResourceProperties('AWS::KMS::Key', {
         KeyPolicy: {
           Statement: Match.arrayWith([
-            Match.objectLike({
-              Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+            {
+              Sid: 'AllowCloudWatchAlarmsToPublishToTheAlarmTopic',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
               Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
               Resource: '*',
-            }),
+              Condition: { ArnLike: { 'kms:EncryptionContext:aws:sns:topicArn': TOPICS_OF_THIS_ACCOUNT } },
+            },
             {
               Sid: 'AllowCloudWatchLogsForRunnerEventsLogGroup',
               Effect: 'Allow',
@@ -560,7 +569,8 @@ describe('RunnerMonitoring', () => {
       expect(warnings).toHaveLength(2);
       const text = warnings.map((w) => String(w.entry.data)).join('\n');
       expect(text).toContain('cloudwatch.amazonaws.com');
-      expect(text).toContain('events.amazonaws.com');
+      expect(text).toContain('kms:EncryptionContext:aws:sns:topicArn');
+      expect(text).not.toContain('"events.amazonaws.com"');
       expect(text).toContain(`logs.${REGION}.amazonaws.com`);
       expect(text).toContain('kms:EncryptionContext:aws:logs:arn');
     });
