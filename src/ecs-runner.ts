@@ -500,7 +500,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
         throw new EcsRunnerValidationError(
           'runnerId',
           props.runnerId,
-          'a runnerId, or a stack with a concrete account and region, when adoptExistingRegistration is true: the derived id of an environment-agnostic stack is the same in every account and region, so a second deployment would adopt, and repoint, the first one\'s runner',
+          "a runnerId, or a stack with a concrete account and region, when adoptExistingRegistration is true: the derived id of an environment-agnostic stack is the same in every account and region, so a second deployment would adopt, and repoint, the first one's runner",
         );
       }
       Annotations.of(this).addWarningV2(

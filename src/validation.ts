@@ -145,7 +145,7 @@ export function checkRolePath(property: string, value: string | undefined): void
   checkPattern(
     property,
     value,
-    /^\/(?:[A-Za-z0-9+=,.@_\/-]+\/)?$/,
+    /^\/(?:[A-Za-z0-9+=,.@_/-]+\/)?$/,
     'a path that starts and ends with "/" of letters, digits and +=,.@_-/ (the orchestrator API\'s role ARN pattern), e.g. "/platform/runners/" (1 to 512 characters)',
   );
   checkLength(property, value, 1, 512);
