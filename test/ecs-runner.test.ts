@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, CfnResource, Stack, TagManager } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -6,7 +6,16 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CapacityStrategy, EcsRunner, MANAGED_BY } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
 import { assertValid } from './support/openapi';
-import { logicalId, minimalProps, newStack, SUBNETS, synthRunner } from './support/stacks';
+import { logicalId, minimalProps, newStack, statementsOfRole, SUBNETS, synthRunner } from './support/stacks';
+
+/** The logical id of the resource a construct (an L2 or an L1) synthesizes to. */
+const logicalIdOf = (construct: { node: { defaultChild?: unknown } } | CfnElement): string => {
+  const element = construct instanceof CfnElement ? construct : (construct.node.defaultChild as CfnElement);
+  return Stack.of(element).getLogicalId(element);
+};
+
+/** The logical id of the one resource of `type` in the template (fails if there are none or several). */
+const onlyResourceOf = (template: Template, type: string): string => logicalId(template, type, '');
 
 describe('EcsRunner: the reference module scenarios', () => {
   test('defaults: cluster, OIDC provider, three roles, state bucket, log groups, one output', () => {
@@ -105,41 +114,132 @@ describe('EcsRunner: the reference module scenarios', () => {
     // THEN
     template.resourceCountIs('AWS::ECS::Cluster', 0);
     template.resourceCountIs('AWS::ECS::ClusterCapacityProviderAssociations', 0);
-    expect(runner.clusterArn).toBeDefined();
-    expect(stack.resolve(runner.clusterArn)).toEqual({
+    const clusterArn = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:cluster/shared-cluster']],
-    });
-    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: 'ecs:RunTask',
-            Condition: { ArnEquals: { 'ecs:cluster': stack.resolve(runner.clusterArn) } },
-          }),
-        ]),
+    };
+    expect(stack.resolve(runner.clusterArn)).toEqual(clusterArn);
+    // every cluster-scoped statement of the task-manager role names the given cluster; nothing else changes
+    const manager = logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskManagerRole');
+    const taskDefinitions = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task-definition/humanitec_*'],
+      ],
+    };
+    const ofCluster = { ArnEquals: { 'ecs:cluster': clusterArn } };
+    expect(statementsOfRole(template, manager)).toEqual([
+      {
+        Sid: 'RegisterAndDeleteRunnerTaskDefinitions',
+        Effect: 'Allow',
+        Action: ['ecs:RegisterTaskDefinition', 'ecs:DeleteTaskDefinitions'],
+        Resource: taskDefinitions,
       },
-    });
+      {
+        Sid: 'ListAndDeregisterTaskDefinitions',
+        Effect: 'Allow',
+        Action: ['ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition'],
+        Resource: '*',
+      },
+      {
+        Sid: 'RunRunnerTasksOnRunnerClusterOnly',
+        Effect: 'Allow',
+        Action: 'ecs:RunTask',
+        Resource: taskDefinitions,
+        Condition: ofCluster,
+      },
+      {
+        Sid: 'DescribeAndTagTasksOfRunnerCluster',
+        Effect: 'Allow',
+        Action: ['ecs:DescribeTasks', 'ecs:TagResource'],
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/shared-cluster/*']],
+        },
+        Condition: ofCluster,
+      },
+      {
+        Sid: 'ListTasksOfRunnerCluster',
+        Effect: 'Allow',
+        Action: 'ecs:ListTasks',
+        Resource: '*',
+        Condition: ofCluster,
+      },
+      {
+        Sid: 'TagRunnerTaskDefinitionsOnRegister',
+        Effect: 'Allow',
+        Action: 'ecs:TagResource',
+        Resource: taskDefinitions,
+        Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      },
+      {
+        Sid: 'PassRunnerTaskRolesToEcsTasks',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: [
+          { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'RunnerRolesExecutionRole'), 'Arn'] },
+          { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskRole'), 'Arn'] },
+        ],
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      },
+    ]);
     const [body] = registrationBodies(template.toJSON());
     expect(body.runner_configuration.job.cluster).toBe('shared-cluster');
   });
 
   test('additional tags and ManagedBy on every taggable resource', () => {
-    // GIVEN / WHEN
-    const { template } = synthRunner({ tags: { Team: 'platform', CostCenter: '1234' } });
-    // THEN every resource that takes Tags carries all three
-    const taggable = ['AWS::ECS::Cluster', 'AWS::S3::Bucket', 'AWS::IAM::Role', 'AWS::Logs::LogGroup'];
-    for (const type of taggable) {
-      const resources = template.findResources(type);
-      expect(Object.keys(resources).length).toBeGreaterThan(0);
-      for (const [id, resource] of Object.entries(resources)) {
-        if (id.startsWith('PlatformOrchestratorRunnerAccessLogs')) continue; // shared by runners: ManagedBy only
-        const tags = Object.fromEntries((resource.Properties.Tags ?? []).map((t: any) => [t.Key, t.Value]));
-        expect({ id, tags }).toEqual({
-          id,
-          tags: expect.objectContaining({ ManagedBy: MANAGED_BY, Team: 'platform', CostCenter: '1234' }),
-        });
-      }
+    // GIVEN a runner with every optional resource: key, security group, registration, monitoring
+    const stack = newStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-central-1a'],
+    });
+    const apiTokenSecret = secretsmanager.Secret.fromSecretCompleteArn(
+      stack,
+      'Token',
+      'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po-token-AbCdEf',
+    );
+    // WHEN
+    const runner = new EcsRunner(
+      stack,
+      'Runner',
+      minimalProps({ tags: { Team: 'platform', CostCenter: '1234' }, createEncryptionKey: true, vpc, apiTokenSecret }),
+    );
+    runner.addMonitoring();
+    const template = Template.fromStack(stack).toJSON();
+    // THEN every taggable resource (by its L1 construct) carries ManagedBy, and the runner's own also the
+    // user's tags; the stack-shared ones (OIDC provider, access-log bucket, registration provider) ManagedBy only
+    const taggable = stack.node
+      .findAll()
+      .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c));
+    const tagsOf = (id: string) =>
+      Object.fromEntries((template.Resources[id].Properties?.Tags ?? []).map((t: any) => [t.Key, t.Value]));
+    const runnerOwn = (c: CfnResource) => c.node.path.startsWith(`${runner.node.path}/`);
+    expect([...new Set(taggable.map((c) => c.cfnResourceType))].sort()).toEqual([
+      'AWS::EC2::SecurityGroup',
+      'AWS::ECS::Cluster',
+      'AWS::IAM::OIDCProvider',
+      'AWS::IAM::Role',
+      'AWS::KMS::Key',
+      'AWS::Lambda::Function',
+      'AWS::Logs::LogGroup',
+      'AWS::S3::Bucket',
+      'AWS::SNS::Topic',
+    ]);
+    for (const c of taggable) {
+      const id = stack.getLogicalId(c);
+      expect({ id, tags: tagsOf(id) }).toEqual({
+        id,
+        tags: runnerOwn(c)
+          ? { ManagedBy: MANAGED_BY, Team: 'platform', CostCenter: '1234' }
+          : { ManagedBy: MANAGED_BY },
+      });
     }
+    // the shared access-log bucket is among them, with ManagedBy only
+    const accessLogs = logicalId(
+      Template.fromJSON(template),
+      'AWS::S3::Bucket',
+      'PlatformOrchestratorRunnerAccessLogs',
+    );
+    expect(tagsOf(accessLogs)).toEqual({ ManagedBy: MANAGED_BY });
   });
 
   test('security groups: given groups and ids are registered, at most 5', () => {
@@ -323,21 +423,33 @@ describe('EcsRunner: outputs and public members', () => {
   });
 
   test('exposes every sub-resource', () => {
-    const { runner } = synthRunner();
-    for (const member of [
-      runner.cluster,
-      runner.stateBucket,
-      runner.taskManagerRole,
-      runner.executionRole,
-      runner.taskRole,
-      runner.oidcProviderArn,
-      runner.jobLogGroup,
-      runner.execLogGroup,
-      runner.registrationBody,
-      runner.registrationBodyOutput,
-    ]) {
-      expect(member).toBeDefined();
-    }
+    // GIVEN / WHEN
+    const { runner, stack, template } = synthRunner({ createEncryptionKey: true });
+    // THEN each member is the resource of the template it names
+    // (the cluster member is a reference to the created AWS::ECS::Cluster, not its L2)
+    const cluster = onlyResourceOf(template, 'AWS::ECS::Cluster');
+    expect(stack.resolve([runner.cluster.clusterArn, runner.clusterArn, runner.clusterName])).toEqual([
+      { 'Fn::GetAtt': [cluster, 'Arn'] },
+      { 'Fn::GetAtt': [cluster, 'Arn'] },
+      { Ref: cluster },
+    ]);
+    expect(logicalIdOf(runner.stateBucket)).toBe(logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket'));
+    expect(logicalIdOf(runner.encryptionKey!)).toBe(onlyResourceOf(template, 'AWS::KMS::Key'));
+    expect([runner.taskManagerRole, runner.executionRole, runner.taskRole].map(logicalIdOf)).toEqual([
+      logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskManagerRole'),
+      logicalId(template, 'AWS::IAM::Role', 'RunnerRolesExecutionRole'),
+      logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskRole'),
+    ]);
+    template.resourceCountIs('AWS::IAM::Role', 3);
+    expect(stack.resolve(runner.oidcProviderArn)).toEqual({ Ref: onlyResourceOf(template, 'AWS::IAM::OIDCProvider') });
+    expect([runner.jobLogGroup, runner.execLogGroup].map(logicalIdOf)).toEqual([
+      logicalId(template, 'AWS::Logs::LogGroup', 'RunnerLogsJobLogGroup'),
+      logicalId(template, 'AWS::Logs::LogGroup', 'RunnerLogsExecLogGroup'),
+    ]);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    const outputs = template.toJSON().Outputs;
+    expect(Object.keys(outputs)).toEqual([logicalIdOf(runner.registrationBodyOutput)]);
+    expect(stack.resolve(runner.registrationBody)).toEqual(outputs[logicalIdOf(runner.registrationBodyOutput)].Value);
   });
 
   test('registrationBody is the output value', () => {
@@ -368,9 +480,11 @@ describe('EcsRunner: registration and monitoring wiring', () => {
       'Runner',
       minimalProps({ apiTokenSecret: secret, runnerRules: [{ environmentType: 'development' }] }),
     );
+    const monitoring = runner.addMonitoring();
     // THEN
     const template = Template.fromStack(stack);
-    expect(runner.registration).toBeDefined();
+    const handler = logicalId(template, 'AWS::Lambda::Function', 'PlatformOrchestratorRegistrationProviderHandler');
+    expect(logicalIdOf(runner.registration!.handlerFunction)).toBe(handler);
     template.hasResourceProperties('Custom::PlatformOrchestratorRunner', {
       OrgId: 'my-org',
       RunnerId: runner.runnerId,
@@ -380,8 +494,10 @@ describe('EcsRunner: registration and monitoring wiring', () => {
       Rules: '[{"env_type_id":"development"}]',
     });
     // AND monitoring alarms on the registration handler's errors
-    const monitoring = runner.addMonitoring();
-    expect(monitoring.registrationErrorsAlarm).toBeDefined();
+    const alarm = template.toJSON().Resources[logicalIdOf(monitoring.registrationErrorsAlarm!)];
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm.Properties).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors' });
+    expect(alarm.Properties.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: handler } }]);
   });
 
   test('without a secret nothing is registered, and registration options are refused', () => {
@@ -393,14 +509,18 @@ describe('EcsRunner: registration and monitoring wiring', () => {
   });
 
   test('addMonitoring encrypts the topic with the runner key', () => {
+    // GIVEN
     const stack = newStack();
     const runner = new EcsRunner(stack, 'Runner', minimalProps({ createEncryptionKey: true }));
+    // WHEN
     const monitoring = runner.addMonitoring({ alarmEmails: ['oncall@example.com'] });
-    expect(monitoring.topicKey ?? runner.encryptionKey).toBe(runner.encryptionKey);
-    const template = Template.fromStack(Stack.of(runner));
-    template.resourceCountIs('AWS::KMS::Key', 1);
-    template.hasResourceProperties('AWS::SNS::Topic', {
-      KmsMasterKeyId: Stack.of(runner).resolve(runner.encryptionKey!.keyArn),
+    // THEN the topic's key is the runner's key, the only key of the stack
+    const template = Template.fromStack(stack);
+    const key = onlyResourceOf(template, 'AWS::KMS::Key');
+    expect(logicalIdOf(runner.encryptionKey!)).toBe(key);
+    expect(monitoring.topicKey).toBe(runner.encryptionKey);
+    expect(template.toJSON().Resources[onlyResourceOf(template, 'AWS::SNS::Topic')].Properties.KmsMasterKeyId).toEqual({
+      'Fn::GetAtt': [key, 'Arn'],
     });
   });
 });

@@ -1,4 +1,4 @@
-import { CfnResource, Lazy, Tags, Token } from 'aws-cdk-lib';
+import { App, CfnResource, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -256,24 +256,64 @@ describe('unresolved tokens pass unchecked', () => {
 });
 
 describe('valid edge values are accepted', () => {
-  test.each([
-    ['runner id of two characters', { runnerId: 'ab' }],
-    ['environment value of exactly 1024', { environment: { BIG: 'x'.repeat(1024) } }],
+  const SUBNETS_16 = Array.from({ length: 16 }, (_, i) => `subnet-0123456789abcde${i.toString(16).padStart(2, '0')}`);
+  const GROUPS_5 = Array.from({ length: 5 }, (_, i) => `sg-0123456789abcde${i.toString(16).padStart(2, '0')}`);
+  /** [case, props change, what the synthesized runner shows of the edge value] */
+  const EDGES: Array<[string, Partial<EcsRunnerProps>, (body: any, template: Template, stack: Stack) => void]> = [
+    ['runner id of two characters', { runnerId: 'ab' }, (body) => expect(body.id).toBe('ab')],
+    [
+      'environment value of exactly 1024',
+      { environment: { BIG: 'x'.repeat(1024) } },
+      (body) => expect(body.runner_configuration.job.environment).toEqual({ BIG: 'x'.repeat(1024) }),
+    ],
     [
       '16 subnets',
-      { subnetIds: Array.from({ length: 16 }, (_, i) => `subnet-0123456789abcde${i.toString(16).padStart(2, '0')}`) },
+      { subnetIds: SUBNETS_16 },
+      (body) => expect(body.runner_configuration.job.subnets).toEqual(SUBNETS_16),
     ],
     [
       '5 security groups',
-      { securityGroupIds: Array.from({ length: 5 }, (_, i) => `sg-0123456789abcde${i.toString(16).padStart(2, '0')}`) },
+      { securityGroupIds: GROUPS_5 },
+      (body) => expect(body.runner_configuration.job.security_groups).toEqual(GROUPS_5),
     ],
-    ['SSM parameter secret', { secrets: { P: 'arn:aws:ssm:eu-central-1:123456789012:parameter/a/b' } }],
-    ['image with digest', { image: 'public.ecr.aws/acme/runner@sha256:0123456789abcdef' }],
-    ['log retention of 10 years', { logRetention: logs.RetentionDays.TEN_YEARS }],
-    ['required tags given as stack tags', { requiredTagKeys: ['Owner'] }],
-  ])('%s', (_name, change) => {
+    [
+      'SSM parameter secret',
+      { secrets: { P: 'arn:aws:ssm:eu-central-1:123456789012:parameter/a/b' } },
+      (body) =>
+        expect(body.runner_configuration.job.secrets).toEqual({
+          P: 'arn:aws:ssm:eu-central-1:123456789012:parameter/a/b',
+        }),
+    ],
+    [
+      'image with digest',
+      { image: 'public.ecr.aws/acme/runner@sha256:0123456789abcdef' },
+      (body) => expect(body.runner_configuration.job.image).toBe('public.ecr.aws/acme/runner@sha256:0123456789abcdef'),
+    ],
+    [
+      'log retention of 10 years',
+      { logRetention: logs.RetentionDays.TEN_YEARS },
+      (_body, template) =>
+        expect(
+          Object.values(template.findResources('AWS::Logs::LogGroup')).map((g) => g.Properties.RetentionInDays),
+        ).toEqual([3653, 3653]),
+    ],
+    [
+      'required tags given as stack tags',
+      { requiredTagKeys: ['Owner'] },
+      (_body, _template, stack) =>
+        expect(App.of(stack)!.synth().getStackArtifact(stack.artifactId).tags).toEqual({ Owner: 'platform' }),
+    ],
+  ];
+
+  test.each(EDGES)('%s', (_name, change, showsEdge) => {
+    // GIVEN a stack tagged Owner
     const stack = newStack({ env: { account: '123456789012', region: 'eu-central-1' }, tags: { Owner: 'platform' } });
-    const { template } = synthRunner(change as any, stack);
-    registrationBodies(template.toJSON()).forEach((body) => assertValid('RunnerCreateBody', body));
+    // WHEN
+    const { template } = synthRunner(change, stack);
+    // THEN it synthesizes one valid body, which (or whose template) carries the edge value
+    const bodies = registrationBodies(template.toJSON());
+    expect(bodies).toHaveLength(1);
+    assertValid('RunnerCreateBody', bodies[0]);
+    showsEdge(bodies[0], template, stack);
   });
 });

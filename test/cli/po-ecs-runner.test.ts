@@ -62,7 +62,7 @@ interface Result {
 }
 
 /** Runs the CLI asynchronously (the fake server lives in this process). */
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
+async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
   const base: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: dir,
@@ -86,15 +86,18 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
     string,
     string
   >;
-  return new Promise((resolve) => {
+  // Only resolve in the callback: an expect failing there would not reach the test, which would
+  // then wait for its timeout instead.
+  const result = await new Promise<Result>((resolve) => {
     execFile(process.execPath, [CLI_BUNDLE, ...args], { env: merged, timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      // THEN (every run): the token is never printed
-      expect(stdout).not.toContain(TOKEN);
-      expect(stderr).not.toContain(TOKEN);
       resolve({ code, stdout, stderr });
     });
   });
+  // THEN (every run): the token is never printed
+  expect(result.stdout).not.toContain(TOKEN);
+  expect(result.stderr).not.toContain(TOKEN);
+  return result;
 }
 
 describe('po-ecs-runner', () => {

@@ -9,6 +9,36 @@ const TASK_DEFS = (family = 'humanitec_') => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecs:eu-central-1:123456789012:task-definition/${family}*`]],
 });
 
+/** The logical id of the one resource of `type` in the template (fails if there are none or several). */
+const onlyResourceOf = (template: Template, type: string): string => logicalId(template, type, '');
+
+/** The task role's state statements every runner has, for a state bucket of this logical id. */
+const STATE_STATEMENTS = (bucket: string, prefix = '') => [
+  { Sid: 'ListStateBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] } },
+  {
+    Sid: 'ReadWriteState',
+    Effect: 'Allow',
+    Action: ['s3:GetObject', 's3:PutObject'],
+    Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}*`]] },
+  },
+  {
+    Sid: 'DeleteStateLockFiles',
+    Effect: 'Allow',
+    Action: 's3:DeleteObject',
+    Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}*.tflock`]] },
+  },
+];
+
+/** The execution role's default log statement: any log group of the account and region. */
+const WRITE_ANY_JOB_LOGS = {
+  Sid: 'WriteJobLogs',
+  Effect: 'Allow',
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Resource: {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-central-1:123456789012:log-group:*:*']],
+  },
+};
+
 function roles(template: Template) {
   return {
     manager: logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskManagerRole'),
@@ -19,14 +49,17 @@ function roles(template: Template) {
 
 describe('task-manager role', () => {
   test('is trusted only through AssumeRoleWithWebIdentity with audience and subject', () => {
-    const { template, runner } = synthRunner({ runnerId: 'r1' });
+    // GIVEN
+    const { template } = synthRunner({ runnerId: 'r1' });
     const { manager } = roles(template);
+    const oidcProvider = onlyResourceOf(template, 'AWS::IAM::OIDCProvider');
+    // THEN
     const trust = template.toJSON().Resources[manager].Properties.AssumeRolePolicyDocument.Statement;
     expect(trust).toEqual([
       {
         Effect: 'Allow',
         Action: 'sts:AssumeRoleWithWebIdentity',
-        Principal: { Federated: Stack.of(runner).resolve(runner.oidcProviderArn) },
+        Principal: { Federated: { Ref: oidcProvider } },
         Condition: {
           StringEquals: { 'oidc.humanitec.dev:aud': 'sts.amazonaws.com', 'oidc.humanitec.dev:sub': 'my-org+r1' },
         },
@@ -36,12 +69,15 @@ describe('task-manager role', () => {
 
   test('has exactly the permissions of the orchestrator flow', () => {
     // GIVEN
-    const { template, stack, runner } = synthRunner({ runnerId: 'r1' });
+    const { template } = synthRunner({ runnerId: 'r1' });
     const { manager, execution, task } = roles(template);
-    const cluster = stack.resolve(runner.clusterArn);
-    const clusterName = stack.resolve(runner.clusterName);
+    const clusterId = onlyResourceOf(template, 'AWS::ECS::Cluster');
+    const cluster = { 'Fn::GetAtt': [clusterId, 'Arn'] };
     const tasksOfCluster = {
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/', clusterName, '/*']],
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/', { Ref: clusterId }, '/*'],
+      ],
     };
     // THEN
     expect(statementsOfRole(template, manager)).toEqual([
@@ -135,61 +171,64 @@ describe('execution role', () => {
     // THEN
     const { execution } = roles(template);
     expect(statementsOfRole(template, execution)).toEqual([
-      {
-        Sid: 'WriteJobLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-central-1:123456789012:log-group:*:*']],
-        },
-      },
+      WRITE_ANY_JOB_LOGS,
       { Sid: 'ReadJobSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secret },
       { Sid: 'ReadJobParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameter },
     ]);
   });
 
   test('strict log scope: only the runner job log group', () => {
+    // GIVEN
     const { template } = synthRunner({
       runnerId: 'strict',
       executionRoleLogAccess: ExecutionRoleLogAccess.RUNNER_LOG_GROUP,
     });
+    // THEN
     const { execution } = roles(template);
-    expect(statementsOfRole(template, execution)[0].Resource).toEqual({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':logs:eu-central-1:123456789012:log-group:/platform-orchestrator/strict/jobs:*',
-        ],
-      ],
-    });
+    expect(statementsOfRole(template, execution)).toEqual([
+      {
+        Sid: 'WriteJobLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':logs:eu-central-1:123456789012:log-group:/platform-orchestrator/strict/jobs:*',
+            ],
+          ],
+        },
+      },
+    ]);
   });
 
   test('a private ECR image gets pull rights on its repository only; a public image none', () => {
+    // GIVEN
     const ecr = synthRunner({ image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/runner/terraform:1.9' }).template;
-    const statements = statementsOfRole(ecr, roles(ecr).execution);
-    expect(statements).toEqual(
-      expect.arrayContaining([
-        { Sid: 'AuthenticateToEcr', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-        {
-          Sid: 'PullJobImage',
-          Effect: 'Allow',
-          Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-          Resource: {
-            'Fn::Join': [
-              '',
-              ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-central-1:123456789012:repository/runner/terraform'],
-            ],
-          },
-        },
-      ]),
-    );
     const pub = synthRunner({ image: 'ghcr.io/acme/runner:1.0' }).template;
-    expect(JSON.stringify(statementsOfRole(pub, roles(pub).execution))).not.toContain('ecr:');
+    // THEN
+    expect(statementsOfRole(ecr, roles(ecr).execution)).toEqual([
+      WRITE_ANY_JOB_LOGS,
+      { Sid: 'AuthenticateToEcr', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      {
+        Sid: 'PullJobImage',
+        Effect: 'Allow',
+        Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-central-1:123456789012:repository/runner/terraform'],
+          ],
+        },
+      },
+    ]);
+    expect(statementsOfRole(pub, roles(pub).execution)).toEqual([WRITE_ANY_JOB_LOGS]);
   });
 
   test('customer managed secret keys are decryptable through Secrets Manager and SSM only', () => {
+    // GIVEN
     const stack = newStack();
     const key = kms.Key.fromKeyArn(
       stack,
@@ -197,17 +236,21 @@ describe('execution role', () => {
       'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555',
     );
     const { template } = synthRunner({ secretsEncryptionKeys: [key] }, stack);
-    expect(statementsOfRole(template, roles(template).execution)).toContainEqual({
-      Sid: 'DecryptJobSecrets',
-      Effect: 'Allow',
-      Action: 'kms:Decrypt',
-      Resource: 'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555',
-      Condition: {
-        StringEquals: {
-          'kms:ViaService': ['secretsmanager.eu-central-1.amazonaws.com', 'ssm.eu-central-1.amazonaws.com'],
+    // THEN
+    expect(statementsOfRole(template, roles(template).execution)).toEqual([
+      WRITE_ANY_JOB_LOGS,
+      {
+        Sid: 'DecryptJobSecrets',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: 'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': ['secretsmanager.eu-central-1.amazonaws.com', 'ssm.eu-central-1.amazonaws.com'],
+          },
         },
       },
-    });
+    ]);
   });
 });
 
@@ -236,18 +279,25 @@ describe('task role', () => {
   });
 
   test('with a CMK, gets the data-key operations through S3 only', () => {
+    // GIVEN
     const { template } = synthRunner({ createEncryptionKey: true });
-    const key = logicalId(template, 'AWS::KMS::Key', 'RunnerEncryptionKey');
-    expect(statementsOfRole(template, roles(template).task)).toContainEqual({
-      Sid: 'StateDataKeys',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: { 'Fn::GetAtt': [key, 'Arn'] },
-      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
-    });
+    const key = onlyResourceOf(template, 'AWS::KMS::Key');
+    const bucket = logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket');
+    // THEN
+    expect(statementsOfRole(template, roles(template).task)).toEqual([
+      ...STATE_STATEMENTS(bucket),
+      {
+        Sid: 'StateDataKeys',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
+      },
+    ]);
   });
 
   test('user statements, managed policies and assumable deployment roles', () => {
+    // GIVEN
     const stack = newStack();
     const { template } = synthRunner(
       {
@@ -263,39 +313,78 @@ describe('task role', () => {
       stack,
     );
     const { task } = roles(template);
-    const statements = statementsOfRole(template, task);
-    expect(statements).toContainEqual({
-      Effect: 'Allow',
-      Action: 'sqs:CreateQueue',
-      Resource: 'arn:aws:sqs:eu-central-1:123456789012:app-*',
-    });
-    expect(statements).toContainEqual({
-      Sid: 'AssumeDeploymentRoles',
-      Effect: 'Allow',
-      Action: ['sts:AssumeRole', 'sts:TagSession'],
-      Resource: 'arn:aws:iam::210987654321:role/deployer',
-    });
-    template.hasResourceProperties('AWS::IAM::Role', {
-      ManagedPolicyArns: [
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:policy/deploy-apps']] },
-      ],
-    });
+    const bucket = logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket');
+    // THEN
+    expect(statementsOfRole(template, task)).toEqual([
+      ...STATE_STATEMENTS(bucket),
+      { Effect: 'Allow', Action: 'sqs:CreateQueue', Resource: 'arn:aws:sqs:eu-central-1:123456789012:app-*' },
+      {
+        Sid: 'AssumeDeploymentRoles',
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Resource: 'arn:aws:iam::210987654321:role/deployer',
+      },
+    ]);
+    expect(template.toJSON().Resources[task].Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:policy/deploy-apps']] },
+    ]);
   });
 
   test('ECS Exec opt-in: message channels, exec log group, key decrypt', () => {
+    // GIVEN
     const { template } = synthRunner({ runnerId: 'ex', allowExecuteCommand: true, createEncryptionKey: true });
-    const statements = statementsOfRole(template, roles(template).task);
-    expect(statements.map((s) => s.Sid).filter(Boolean)).toEqual(
-      expect.arrayContaining([
-        'EcsExecMessageChannels',
-        'EcsExecFindLogGroup',
-        'EcsExecWriteSessionLogs',
-        'EcsExecSessionEncryption',
-      ]),
-    );
-    expect(JSON.stringify(statementsOfRole(synthRunner().template, roles(synthRunner().template).task))).not.toContain(
-      'ssmmessages',
-    );
+    const key = onlyResourceOf(template, 'AWS::KMS::Key');
+    const bucket = logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket');
+    const without = synthRunner({ runnerId: 'ex', createEncryptionKey: true }).template;
+    // THEN
+    const stateStatements = [
+      ...STATE_STATEMENTS(bucket),
+      {
+        Sid: 'StateDataKeys',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
+      },
+    ];
+    expect(statementsOfRole(template, roles(template).task)).toEqual([
+      ...stateStatements,
+      {
+        Sid: 'EcsExecMessageChannels',
+        Effect: 'Allow',
+        Action: [
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+        ],
+        Resource: '*',
+      },
+      { Sid: 'EcsExecFindLogGroup', Effect: 'Allow', Action: 'logs:DescribeLogGroups', Resource: '*' },
+      {
+        Sid: 'EcsExecWriteSessionLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':logs:eu-central-1:123456789012:log-group:/platform-orchestrator/ex/exec:*',
+            ],
+          ],
+        },
+      },
+      {
+        Sid: 'EcsExecSessionEncryption',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+      },
+    ]);
+    // without the opt-in, the same runner has only the state statements
+    expect(statementsOfRole(without, roles(without).task)).toEqual(stateStatements);
   });
 });
 

@@ -351,10 +351,10 @@ describe('RunnerRegistration', () => {
     register(s, 'Registration', { encryptionKey: kms.Key.fromKeyArn(s, 'Imported', KEY_ARN) });
     // WHEN synthesized
     const t = Template.fromStack(s);
-    // THEN the log groups use it
-    for (const g of Object.values(t.findResources('AWS::Logs::LogGroup'))) {
-      expect(g.Properties.KmsKeyId).toBe(KEY_ARN);
-    }
+    // THEN both log groups (handler and provider framework) use it
+    const groups = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([k]) => k.startsWith(PROVIDER));
+    expect(groups).toHaveLength(2);
+    for (const [id, g] of groups) expect([id, g.Properties.KmsKeyId]).toEqual([id, KEY_ARN]);
     // AND a warning says what its key policy needs
     Annotations.fromStack(s).hasWarning(
       '/Registrations/Registration',
@@ -391,11 +391,11 @@ describe('RunnerRegistration', () => {
       createEncryptionKey: true,
     });
     register(r2 as unknown as Stack, 'Other', { runnerId: 'someone-else' });
-    for (const g of Object.values(Template.fromStack(s2).findResources('AWS::Logs::LogGroup'))) {
-      if (JSON.stringify(g.Properties.LogGroupName).includes('/registration/')) {
-        expect(g.Properties.KmsKeyId).toBeUndefined();
-      }
-    }
+    const registrationGroups = Object.entries(Template.fromStack(s2).findResources('AWS::Logs::LogGroup')).filter(
+      ([, g]) => JSON.stringify(g.Properties.LogGroupName).includes('/registration/'),
+    );
+    expect(registrationGroups).toHaveLength(2);
+    for (const [id, g] of registrationGroups) expect([id, g.Properties.KmsKeyId]).toEqual([id, undefined]);
   });
 
   test('the handler runs the bundled asset on Node 24 with 256 MB, a timeout above the client deadline, and retained logs', () => {

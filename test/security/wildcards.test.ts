@@ -1,20 +1,29 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import { documentedWildcardActions, wildcardActions } from '../support/iam';
-import { minimalProps } from '../support/stacks';
+import { minimalProps, SUBNETS } from '../support/stacks';
 
-/** Runner configurations that together switch on every statement the library can write. */
+/**
+ * Runner configurations that together switch on every statement the library can write: every
+ * optional role statement, registration (apiTokenSecret), state replication, monitoring and the
+ * VPC endpoints.
+ */
 function everyFeature(): Template {
   const app = new App();
   const stack = new Stack(app, 'All', { env: { account: '123456789012', region: 'eu-central-1' } });
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
     vpcId: 'vpc-0123456789abcdef0',
-    availabilityZones: ['eu-central-1a'],
+    availabilityZones: ['eu-central-1a', 'eu-central-1b'],
+    privateSubnetIds: SUBNETS,
+    privateSubnetRouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0fedcba9876543210'],
   });
-  new EcsRunner(stack, 'Runner', {
+  const runner = new EcsRunner(stack, 'Runner', {
     ...minimalProps(),
     vpc,
     createEncryptionKey: true,
@@ -27,7 +36,26 @@ function everyFeature(): Template {
     assumableRoleArns: ['arn:aws:iam::210987654321:role/deployer'],
     permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(stack, 'B', 'boundary'),
     destroyStateOnRemoval: true,
+    stateReplication: {
+      destinationBucket: s3.Bucket.fromBucketAttributes(stack, 'Replica', {
+        bucketName: 'runner-state-replica',
+        region: 'eu-west-1',
+      }),
+      destinationEncryptionKey: kms.Key.fromKeyArn(
+        stack,
+        'ReplicaKey',
+        'arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d',
+      ),
+    },
+    apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
+      stack,
+      'Token',
+      'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po-token-AbCdEf',
+    ),
+    runnerRules: [{ environmentType: 'production' }],
   });
+  runner.addMonitoring({ alarmEmails: ['oncall@example.com'] });
+  new RunnerVpcEndpoints(stack, 'Endpoints', { vpc, runner });
   return Template.fromStack(stack);
 }
 
@@ -46,6 +74,17 @@ describe('Resource "*" only where the service authorization reference gives no r
         'logs:DescribeLogGroups',
       ].sort(),
     );
+  });
+
+  test('the configuration switches on every feature', () => {
+    const template = everyFeature();
+    template.resourceCountIs('Custom::PlatformOrchestratorRunner', 1); // registration
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 1); // destroyStateOnRemoval
+    template.hasResourceProperties('AWS::S3::Bucket', { ReplicationConfiguration: Match.anyValue() });
+    template.resourceCountIs('AWS::SNS::Topic', 1); // monitoring
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
   });
 
   test('every wildcard statement of a runner with every feature is documented', () => {

@@ -1,3 +1,4 @@
+import { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -77,27 +78,31 @@ describe('created state bucket', () => {
   });
 
   test('server access logs go to one stack-shared SSE-S3, TLS-only, retained bucket under the runner id', () => {
+    // GIVEN
     const stack = newStack();
     const a = new EcsRunner(stack, 'A', minimalProps({ runnerId: 'a-runner' }));
-    new EcsRunner(stack, 'B', minimalProps({ runnerId: 'b-runner' }));
+    const b = new EcsRunner(stack, 'B', minimalProps({ runnerId: 'b-runner' }));
     const template = Template.fromStack(stack);
     const logsBucket = logicalId(template, 'AWS::S3::Bucket', 'PlatformOrchestratorRunnerAccessLogs');
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(3);
-    const logging = Object.entries(buckets)
-      .filter(([id]) => id !== logsBucket)
-      .map(([, b]) => b.Properties.LoggingConfiguration);
-    expect(logging).toEqual([
-      { DestinationBucketName: { Ref: logsBucket }, LogFilePrefix: 'a-runner/' },
-      { DestinationBucketName: { Ref: logsBucket }, LogFilePrefix: 'b-runner/' },
-    ]);
+    // THEN: the runners' stateBucket members are the two other buckets, logging under their runner ids
+    const aState = stack.getLogicalId(a.stateBucket.node.defaultChild as CfnElement);
+    const bState = stack.getLogicalId(b.stateBucket.node.defaultChild as CfnElement);
+    expect(Object.keys(buckets).sort()).toEqual([aState, bState, logsBucket].sort());
+    expect(buckets[aState].Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logsBucket },
+      LogFilePrefix: 'a-runner/',
+    });
+    expect(buckets[bState].Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logsBucket },
+      LogFilePrefix: 'b-runner/',
+    });
     expect(buckets[logsBucket].DeletionPolicy).toBe('Retain');
     expect(
       buckets[logsBucket].Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
         .SSEAlgorithm,
     ).toBe('AES256');
     expect(buckets[logsBucket].Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(365);
-    expect(a.stateBucket).toBeDefined();
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: logsBucket },
       PolicyDocument: {
@@ -189,21 +194,42 @@ describe('created state bucket', () => {
         Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
       },
     ]);
-    const statements = statementsOfRole(template, role);
-    expect(statements.map((st: any) => st.Sid)).toEqual([
-      'ReadReplicationConfiguration',
-      'ReadStateVersions',
-      'WriteReplicas',
-      'DecryptState',
-      'EncryptReplicas',
+    const source = stateBucket(template).id;
+    const key = logicalId(template, 'AWS::KMS::Key', 'RunnerEncryptionKey');
+    expect(statementsOfRole(template, role)).toEqual([
+      {
+        Sid: 'ReadReplicationConfiguration',
+        Effect: 'Allow',
+        Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+        Resource: { 'Fn::GetAtt': [source, 'Arn'] },
+      },
+      {
+        Sid: 'ReadStateVersions',
+        Effect: 'Allow',
+        Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [source, 'Arn'] }, '/*']] },
+      },
+      {
+        Sid: 'WriteReplicas',
+        Effect: 'Allow',
+        Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
+        Resource: 'arn:aws:s3:::runner-state-dr/*',
+      },
+      {
+        Sid: 'DecryptState',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
+      },
+      {
+        Sid: 'EncryptReplicas',
+        Effect: 'Allow',
+        Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
+      },
     ]);
-    expect(statements.find((st: any) => st.Sid === 'EncryptReplicas')).toEqual({
-      Sid: 'EncryptReplicas',
-      Effect: 'Allow',
-      Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
-      Resource: 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
-      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
-    });
   });
 
   test('destroyStateOnRemoval is an explicit opt-in that deletes objects too', () => {
