@@ -15,26 +15,12 @@ function logGroupId(template: ReturnType<typeof synthRunner>['template'], name: 
 }
 
 describe('RunnerCluster ECS Exec configuration', () => {
-  test('with the runner key and ECS Exec allowed, sessions and their logs are encrypted with the key', () => {
+  test.each([
+    ['with ECS Exec allowed', { allowExecuteCommand: true }],
+    ['with allowExecuteCommand unset (exec is granted on the task role, not the cluster)', {}],
+  ])('with the runner key, sessions and their logs are encrypted with it, %s', (_name, exec) => {
     // GIVEN / WHEN
-    const { template } = synthRunner({ runnerId: 'prod-runner', createEncryptionKey: true, allowExecuteCommand: true });
-
-    // THEN
-    const keyId = logicalId(template, 'AWS::KMS::Key', 'RunnerEncryptionKey');
-    const execLogGroupId = logGroupId(template, '/platform-orchestrator/prod-runner/exec');
-    expect(execConfiguration(template)).toEqual({
-      KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
-      Logging: 'OVERRIDE',
-      LogConfiguration: {
-        CloudWatchEncryptionEnabled: true,
-        CloudWatchLogGroupName: { Ref: execLogGroupId },
-      },
-    });
-  });
-
-  test('the cluster is configured the same when allowExecuteCommand is unset (exec is granted on the task role, not the cluster)', () => {
-    // GIVEN / WHEN
-    const { template } = synthRunner({ runnerId: 'prod-runner', createEncryptionKey: true });
+    const { template } = synthRunner({ runnerId: 'prod-runner', createEncryptionKey: true, ...exec });
 
     // THEN
     const keyId = logicalId(template, 'AWS::KMS::Key', 'RunnerEncryptionKey');
