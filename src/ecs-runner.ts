@@ -742,7 +742,8 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
   }
 
   /**
-   * Alarms, an alarm topic and a dashboard for this runner's jobs and state (see
+   * Alarms, an alarm topic and a section on the stack's shared runner dashboard
+   * (`PlatformOrchestratorRunnersDashboard`) for this runner's jobs and state (see
    * {@link RunnerMonitoring}). The topic and the events log group are encrypted with the runner's
    * key when it has one, and the registration handler's errors are alarmed on when the runner
    * registers itself.

@@ -104,8 +104,8 @@ export interface RunnerMonitoringOptions {
 
   /**
    * Customer managed key that encrypts the created topic and the events log group. When the key
-   * is a `kms.Key` of the same stack, the statements CloudWatch, EventBridge and CloudWatch Logs
-   * need are added to its key policy; otherwise a warning lists them and you must add them.
+   * is a `kms.Key` of the same stack, the statements CloudWatch alarms and CloudWatch Logs need
+   * are added to its key policy; otherwise a warning lists them and you must add them.
    *
    * @default - the created topic gets its own key; the events log group uses CloudWatch Logs'
    * default encryption
@@ -525,7 +525,7 @@ export class RunnerMonitoring extends Construct {
         'platform-orchestrator-ecs-runner:monitoringKeyPolicy',
         `The key policy of ${property} cannot be changed here (imported key or key of another stack): add ${JSON.stringify(
           Stack.of(this).resolve(missing.map((s) => s.toStatementJson())),
-        )} to it, or CloudWatch alarms, EventBridge and CloudWatch Logs cannot use it.`,
+        )} to it, or CloudWatch alarms and CloudWatch Logs cannot use it.`,
       );
     }
   }
