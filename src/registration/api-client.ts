@@ -38,6 +38,13 @@ export const DEFAULT_BASE_DELAY_MS = 500;
 export const DEFAULT_MAX_DELAY_MS = 20_000;
 /** Page size asked for when listing. */
 export const DEFAULT_PAGE_SIZE = 50;
+/** Longest API-provided text (error message, non-JSON body) an error message carries. */
+export const MAX_API_TEXT = 500;
+
+/** `text` cut to `max` characters, with a marker saying how much was left out. */
+export function clip(text: string, max = MAX_API_TEXT): string {
+  return text.length > max ? `${text.slice(0, max)}... (${text.length - max} more characters)` : text;
+}
 
 /** Options of {@link OrchestratorClient}. */
 export interface OrchestratorClientOptions {
@@ -323,7 +330,7 @@ export class OrchestratorClient {
       const body = r.body as RunnerRulePage;
       items.push(...body.items.map(asRule));
       const next = body.next_page_token;
-      if (next === undefined || next === '') return items;
+      if (typeof next !== 'string' || next === '') return items;
       if (seen.has(next)) throw new Error(`listRunnerRules: the API returned page token ${next} twice`);
       seen.add(next);
       page = next;
@@ -356,8 +363,21 @@ export class OrchestratorClient {
 
   // -------------------------------------------------------------- transport
 
+  /**
+   * The path of an org's resource. encodeURIComponent leaves `.` and `..`, which URL resolution
+   * would turn into another path (`runners/..` is the org itself), so such segments are refused
+   * before anything is sent, as are empty ones.
+   */
   private orgPath(...segments: string[]): string {
-    return ['', 'orgs', this.orgId, ...segments].map(encodeURIComponent).join('/');
+    const all = [this.orgId, ...segments];
+    const bad = all.find((s) => s === '' || s === '.' || s === '..');
+    if (bad !== undefined) {
+      throw new Error(
+        `Orchestrator API: ${JSON.stringify(bad)} cannot be an organization, runner or rule id ` +
+          `(empty, "." and ".." would change the path called); nothing was sent`,
+      );
+    }
+    return ['', 'orgs', ...all].map(encodeURIComponent).join('/');
   }
 
   private async call(spec: CallSpec): Promise<CallResult> {
@@ -485,9 +505,14 @@ export class OrchestratorClient {
         attempts,
       });
     }
-    const text = this.redact(outcome.text);
-    const apiError = parseApiError(text);
-    const shortText = apiError ? undefined : text.length > 500 ? `${text.slice(0, 497)}...` : text;
+    // The raw text is redacted, and so is every string of the parsed body: JSON escapes
+    // (`\/`, `\u002b`) hide the token from the raw text, and parsing brings it back.
+    const parsed = tryParse(outcome.text);
+    const value = parsed === undefined ? undefined : this.redactDeep(parsed, 0);
+    const apiError = parseApiError(value);
+    const shortText = apiError
+      ? undefined
+      : clip(value === undefined ? this.redact(outcome.text) : JSON.stringify(value));
     const reason = apiError
       ? `${apiError.error}: ${apiError.message}`
       : shortText !== undefined && shortText !== ''
@@ -504,6 +529,15 @@ export class OrchestratorClient {
       responseText: shortText,
       attempts,
     });
+  }
+
+  /** {@link redact} on every string (and key) of a parsed JSON value. */
+  private redactDeep(v: unknown, depth: number): unknown {
+    if (typeof v === 'string') return this.redact(v);
+    if (v === null || typeof v !== 'object') return v;
+    if (depth > 64) return '[nested too deep]';
+    if (Array.isArray(v)) return v.map((x) => this.redactDeep(x, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.redact(k), this.redactDeep(x, depth + 1)]));
   }
 
   /** Removes the token from text that came from elsewhere (an API may echo request headers). */
@@ -537,14 +571,27 @@ function parseSuccess(text: string, status: number, spec: CallSpec): { ok: true;
   }
   const value = tryParse(text);
   if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false };
-  if (spec.operation === 'listRunnerRules' && !Array.isArray((value as RunnerRulePage).items)) return { ok: false };
-  if (
-    (spec.operation === 'createRunner' || spec.operation === 'getRunner' || spec.operation === 'updateRunner') &&
-    typeof (value as Runner).id !== 'string'
-  ) {
-    return { ok: false };
+  const op = spec.operation;
+  if (op === 'listRunnerRules') {
+    const { items, next_page_token: next } = value as RunnerRulePage;
+    if (!Array.isArray(items) || !items.every(isRule)) return { ok: false };
+    if (next !== undefined && next !== null && typeof next !== 'string') return { ok: false };
   }
+  if ((op === 'createRunner' || op === 'getRunner' || op === 'updateRunner') && !hasId(value)) return { ok: false };
+  if ((op === 'createRunnerRule' || op === 'getRunnerRule') && !isRule(value)) return { ok: false };
   return { ok: true, value };
+}
+
+/** An object with a non-empty string `id`: what every later call about it needs. */
+function hasId(v: unknown): boolean {
+  return (
+    v !== null && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' && (v as Runner).id !== ''
+  );
+}
+
+/** A rule as the schema requires for what the client reads: `id` and `runner_id` strings. */
+function isRule(v: unknown): boolean {
+  return hasId(v) && typeof (v as { runner_id?: unknown }).runner_id === 'string';
 }
 
 function tryParse(text: string): unknown {
@@ -555,10 +602,15 @@ function tryParse(text: string): unknown {
   }
 }
 
-function parseApiError(text: string): ApiErrorBody | undefined {
-  const v = tryParse(text) as Partial<ApiErrorBody> | undefined;
+/** The documented error form of a parsed body, its texts clipped to {@link MAX_API_TEXT}. */
+function parseApiError(value: unknown): ApiErrorBody | undefined {
+  const v = value as Partial<ApiErrorBody> | null | undefined;
   if (v && typeof v === 'object' && typeof v.message === 'string') {
-    return { error: typeof v.error === 'string' ? v.error : 'unknown', message: v.message, details: v.details };
+    return {
+      error: typeof v.error === 'string' ? clip(v.error, 100) : 'unknown',
+      message: clip(v.message),
+      details: v.details,
+    };
   }
   return undefined;
 }

@@ -28,6 +28,7 @@ import {
   OrchestratorClient,
   RunnerCreateBody,
   RunnerRule,
+  clip,
   isApiError,
   tuningFromEnv,
 } from './api-client';
@@ -61,21 +62,48 @@ interface Properties {
 
 const ADOPT_HINT = 'adoptExisting: true (custom resource property AdoptExisting)';
 
+/**
+ * Deadline of the client that undoes a failed create. The event's client may have spent its own
+ * deadline (that is often why the create failed); the function's timeout is that deadline plus
+ * 60 s (runner-registration.ts), of which this leaves 15 s for reading the secret and reporting.
+ */
+const UNDO_DEADLINE_MS = 45_000;
+
+/**
+ * Longest message the handler throws. The provider framework sends the error's stack as the
+ * CloudFormation Reason, and a response over 4096 bytes is rejected (the stack then hangs until
+ * its timeout).
+ */
+const MAX_ERROR_MESSAGE = 2000;
+
 function log(line: string): void {
   console.log(line);
 }
 
 export async function onEvent(event: RegistrationEvent): Promise<RegistrationResult> {
-  switch (event.RequestType) {
-    case 'Create':
-      return onCreate(parseProperties(event.ResourceProperties, 'ResourceProperties'));
-    case 'Update':
-      return onUpdate(event);
-    case 'Delete':
-      return onDelete(event);
-    default:
-      throw new Error(`Unknown RequestType ${JSON.stringify((event as { RequestType?: unknown }).RequestType)}`);
+  try {
+    switch (event.RequestType) {
+      case 'Create':
+        return await onCreate(parseProperties(event.ResourceProperties, 'ResourceProperties'));
+      case 'Update':
+        return await onUpdate(event);
+      case 'Delete':
+        return await onDelete(event);
+      default:
+        throw new Error(`Unknown RequestType ${JSON.stringify((event as { RequestType?: unknown }).RequestType)}`);
+    }
+  } catch (e) {
+    throw capMessage(e);
   }
+}
+
+/** The error with its message (and the message in its stack) cut to {@link MAX_ERROR_MESSAGE}. */
+function capMessage(e: unknown): unknown {
+  if (!(e instanceof Error) || e.message.length <= MAX_ERROR_MESSAGE) return e;
+  const full = e.message;
+  e.message = clip(full, MAX_ERROR_MESSAGE);
+  if (e.stack !== undefined) e.stack = e.stack.replace(full, () => e.message);
+  return e;
 }
 
 export function physicalId(orgId: string, runnerId: string): string {
@@ -84,8 +112,7 @@ export function physicalId(orgId: string, runnerId: string): string {
 
 async function onCreate(p: Properties): Promise<RegistrationResult> {
   log(`Create: registering runner ${p.body.id} in organization ${p.orgId} at ${p.apiUrl}`);
-  const client = await clientFor(p);
-  const rules = await createWithRules(client, p);
+  const rules = await createWithRules(await clientsFor(p), p);
   return result(p, rules);
 }
 
@@ -93,12 +120,13 @@ async function onUpdate(event: RegistrationEvent): Promise<RegistrationResult> {
   const p = parseProperties(event.ResourceProperties, 'ResourceProperties');
   const old = event.OldResourceProperties ? parsePropertiesLenient(event.OldResourceProperties) : undefined;
   const newId = physicalId(p.orgId, p.body.id);
-  const client = await clientFor(p);
+  const clients = await clientsFor(p);
   if (event.PhysicalResourceId !== newId) {
     log(`Update: runner ${event.PhysicalResourceId} becomes ${newId}: creating the replacement`);
-    const rules = await createWithRules(client, p);
+    const rules = await createWithRules(clients, p);
     return result(p, rules);
   }
+  const client = clients();
   log(`Update: updating runner ${p.body.id} in organization ${p.orgId} at ${p.apiUrl}`);
   const { outcome } = await updateOrRecreateRunner(client, p.body);
   if (outcome === 'created') log(`Update: runner ${p.body.id} was missing in the orchestrator and was created again`);
@@ -121,7 +149,7 @@ async function onDelete(event: RegistrationEvent): Promise<RegistrationResult> {
     return { PhysicalResourceId: id, Data: {} };
   }
   log(`Delete: deregistering runner ${runnerId} from organization ${orgId} at ${p.apiUrl}`);
-  const client = await clientFor({ ...p, orgId });
+  const client = (await clientsFor({ ...p, orgId }))();
   const declared = p.body.id === runnerId && p.orgId === orgId ? p.rules : [];
   const deleted = await deleteDeclaredRules(client, runnerId, declared);
   logRules([], deleted);
@@ -141,8 +169,12 @@ async function onDelete(event: RegistrationEvent): Promise<RegistrationResult> {
   return { PhysicalResourceId: id, Data: {} };
 }
 
-/** Create (or adopt) the runner and its rules; on failure, undo what this call created. */
-async function createWithRules(client: OrchestratorClient, p: Properties): Promise<RunnerRule[]> {
+/**
+ * Create (or adopt) the runner and its rules; on failure, undo what this call created, with a
+ * client of its own: the failure may have used up the first client's deadline.
+ */
+async function createWithRules(clients: Clients, p: Properties): Promise<RunnerRule[]> {
+  const client = clients();
   const { outcome } = await ensureRunner(client, p.body, p.adoptExisting, ADOPT_HINT);
   log(`runner ${p.body.id} ${outcome}`);
   const createdRules: RunnerRule[] = [];
@@ -152,13 +184,25 @@ async function createWithRules(client: OrchestratorClient, p: Properties): Promi
     return r.rules;
   } catch (e) {
     log(`creating the rules of runner ${p.body.id} failed: undoing what this event created`);
-    for (const rule of createdRules) {
-      await client.deleteRunnerRule(rule.id).catch(() => log(`could not delete rule ${rule.id}`));
-    }
-    if (outcome === 'created') {
-      await client.deleteRunner(p.body.id).catch(() => log(`could not delete runner ${p.body.id}`));
-    }
-    throw e;
+    const undo = clients(UNDO_DEADLINE_MS);
+    const failures: string[] = [];
+    const attempt = async (what: string, call: () => Promise<unknown>): Promise<void> => {
+      try {
+        await call();
+      } catch (u) {
+        // Client errors never carry the token.
+        const line = `could not delete ${what}: ${(u as Error)?.message ?? String(u)}`;
+        log(line);
+        failures.push(line);
+      }
+    };
+    for (const rule of createdRules) await attempt(`rule ${rule.id}`, () => undo.deleteRunnerRule(rule.id));
+    if (outcome === 'created') await attempt(`runner ${p.body.id}`, () => undo.deleteRunner(p.body.id));
+    if (failures.length === 0) throw e;
+    throw new Error(
+      `${(e as Error)?.message ?? String(e)}. Undoing the create failed too, so runner "${p.body.id}" may still be ` +
+        `registered in organization "${p.orgId}": delete it before deploying again (${failures.join('; ')})`,
+    );
   }
 }
 
@@ -174,15 +218,21 @@ function logRules(created: RunnerRule[], deleted: string[]): void {
   if (deleted.length > 0) log(`rules deleted: ${deleted.join(', ')}`);
 }
 
-async function clientFor(p: Properties): Promise<OrchestratorClient> {
+/** Makes clients of one event; each has its own deadline, counted from its creation. */
+type Clients = (deadlineMs?: number) => OrchestratorClient;
+
+/** Reads the token once; the clients it returns share it. */
+async function clientsFor(p: Properties): Promise<Clients> {
   const token = await readToken(p.tokenSecretArn);
-  return new OrchestratorClient({
-    orgId: p.orgId,
-    apiUrl: p.apiUrl,
-    token,
-    log,
-    ...definedOnly(tuningFromEnv(process.env)),
-  });
+  return (deadlineMs) =>
+    new OrchestratorClient({
+      orgId: p.orgId,
+      apiUrl: p.apiUrl,
+      token,
+      log,
+      ...definedOnly(tuningFromEnv(process.env)),
+      ...definedOnly({ deadlineMs }),
+    });
 }
 
 /**

@@ -404,6 +404,160 @@ describe('OrchestratorClient: the token never leaks', () => {
   });
 });
 
+describe('OrchestratorClient: the token never leaks through JSON escapes', () => {
+  const ESCAPABLE = 'abc/def+ghi=';
+
+  test.each([
+    ['an escaped slash in the message', String.raw`{"error":"API-400","message":"token abc\/def+ghi= is not valid"}`],
+    [
+      'a \\u002b escape in the message and details',
+      String.raw`{"error":"API-400","message":"token abc/def\u002bghi= is not valid","details":{"echo":"abc\/def\u002bghi="}}`,
+    ],
+    [
+      'an escaped echo in a body that is not the error form',
+      String.raw`{"problem":"token abc\/def\u002bghi= rejected"}`,
+    ],
+  ])('%s', async (_name, body) => {
+    // GIVEN an API whose token JSON escapes can hide, and an error body that echoes it escaped
+    const own = await FakeOrchestrator.start({ token: ESCAPABLE });
+    try {
+      own.inject({ method: 'GET', fault: { kind: 'body', status: 400, body } });
+      const { c, logs } = client({ apiUrl: own.url, token: ESCAPABLE });
+      // WHEN a call fails with it
+      const e = await failure(c.getRunner('x'));
+      // THEN the escapes were not a way around the redaction: no view of the error holds the token
+      expect(e.status).toBe(400);
+      const views = [
+        e.message,
+        e.stack ?? '',
+        e.apiMessage,
+        JSON.stringify(e),
+        JSON.stringify(e.apiError) ?? '',
+        e.responseText ?? '',
+        inspect(e, { depth: 10 }),
+        logs.join('\n'),
+      ];
+      for (const v of views) expect(v).not.toContain(ESCAPABLE);
+      expect(e.apiMessage).toContain('***');
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('OrchestratorClient: path segments', () => {
+  test('ids that are empty, "." or ".." are refused before anything is sent', async () => {
+    // GIVEN clients of a normal org and of the orgs "..", "." (their URLs would resolve to other paths)
+    const { c } = client();
+    const dotdotOrg = client({ orgId: '..' }).c;
+    const dotOrg = client({ orgId: '.' }).c;
+    // WHEN calls are made with such ids
+    const attempts: [string, string, () => Promise<unknown>][] = [
+      ["deleteRunner('..')", '..', () => c.deleteRunner('..')],
+      ["deleteRunnerRule('.')", '.', () => c.deleteRunnerRule('.')],
+      ["getRunner('')", '', () => c.getRunner('')],
+      ["updateRunner('..')", '..', () => c.updateRunner('..', { description: 'x' })],
+      ["getRunnerRule('..')", '..', () => c.getRunnerRule('..')],
+      ["org '..' createRunner", '..', () => dotdotOrg.createRunner(sampleBody('x'))],
+      ["org '..' listRunnerRules", '..', () => dotdotOrg.listRunnerRules()],
+      ["org '.' deleteRunner", '.', () => dotOrg.deleteRunner('x')],
+    ];
+    const outcomes: string[] = [];
+    for (const [name, , call] of attempts) {
+      const outcome = await call().then(
+        () => 'resolved',
+        (e: Error) => e.message,
+      );
+      outcomes.push(`${name}: ${outcome}`);
+    }
+    // THEN each rejects, naming the segment
+    expect(outcomes).toEqual(
+      attempts.map(
+        ([name, segment]) =>
+          `${name}: Orchestrator API: ${JSON.stringify(segment)} cannot be an organization, runner or rule id ` +
+          '(empty, "." and ".." would change the path called); nothing was sent',
+      ),
+    );
+    // AND no request reached the API
+    expect(fake.apiCalls()).toEqual([]);
+  });
+});
+
+describe('OrchestratorClient: long API messages', () => {
+  test('a 409 with a 6000-character message gives a short error that keeps the useful start', async () => {
+    // GIVEN an API whose conflict message is 6000 characters long
+    const message = `runner long already exists; ${'x'.repeat(6000)}`;
+    fake.inject({
+      method: 'POST',
+      fault: { kind: 'body', status: 409, body: JSON.stringify({ error: 'API-409', message }) },
+    });
+    const { c } = client();
+    // WHEN a runner is created
+    const e = await failure(c.createRunner(sampleBody('long')));
+    // THEN the error is under 1000 characters, starts with what failed and the API's own words, and says it was cut
+    expect(e.status).toBe(409);
+    expect(e.message.length).toBeLessThan(1000);
+    expect(
+      e.message.startsWith(
+        `Orchestrator API createRunner (POST /orgs/${ORG}/runners) failed with HTTP 409: API-409: runner long already exists; xxx`,
+      ),
+    ).toBe(true);
+    expect(e.message).toContain('... (5528 more characters)');
+    expect(e.apiMessage.length).toBeLessThan(600);
+    expect(e.apiMessage.startsWith('runner long already exists; ')).toBe(true);
+  });
+});
+
+describe('OrchestratorClient: responses are checked', () => {
+  test.each([
+    ['createRunnerRule, 201 {}', 'POST', 201, '{}'],
+    ['createRunnerRule, 201 without runner_id', 'POST', 201, '{"id":"01234567-89ab-cdef-0123-456789abcdef"}'],
+    ['createRunnerRule, 201 with a numeric id', 'POST', 201, '{"id":7,"runner_id":"ruled"}'],
+    ['getRunnerRule, 200 {}', 'GET', 200, '{}'],
+  ] as const)(
+    'a rule response without a string id and runner_id is unreadable: %s',
+    async (_name, method, status, body) => {
+      // GIVEN a runner, and an API that answers the rule call with a body that is no rule
+      fake.seedRunner(ORG, sampleBody('ruled'));
+      fake.inject({ method, path: /runner-rules/, fault: { kind: 'body', status, body }, times: 2 });
+      const { c } = client({ maxAttempts: 2 });
+      // WHEN the rule is created or read
+      const e = await failure(
+        method === 'POST'
+          ? c.createRunnerRule({ runner_id: 'ruled', env_type_id: 'development' })
+          : c.getRunnerRule('01234567-89ab-cdef-0123-456789abcdef'),
+      );
+      // THEN the client reports an unreadable response instead of returning a rule without an id
+      expect(e.status).toBe(status);
+      expect(e.message).toContain(`failed with HTTP ${status} (unreadable response body)`);
+      expect(
+        fake
+          .apiCalls()
+          .map((r) => r.path)
+          .join(' '),
+      ).not.toContain('undefined');
+    },
+  );
+
+  test.each([
+    ['a null item', '{"items":[null]}'],
+    ['an empty item', '{"items":[{}]}'],
+    ['an item without runner_id', '{"items":[{"id":"01234567-89ab-cdef-0123-456789abcdef"}]}'],
+    ['an item with a numeric id', '{"items":[{"id":7,"runner_id":"r"}]}'],
+    ['a numeric page token', '{"items":[],"next_page_token":5}'],
+  ])('a rule list with %s is unreadable', async (_name, body) => {
+    // GIVEN an API whose rule list holds something that is no rule
+    fake.inject({ method: 'GET', fault: { kind: 'body', status: 200, body }, times: 2 });
+    const { c } = client({ maxAttempts: 2 });
+    // WHEN the rules are listed
+    const e = await failure(c.listRunnerRules({ byRunnerId: 'r' }));
+    // THEN the client reports an unreadable response (not a TypeError, not a list with holes)
+    expect(e.status).toBe(200);
+    expect(e.operation).toBe('listRunnerRules');
+    expect(e.message).toContain('failed with HTTP 200 (unreadable response body)');
+  });
+});
+
 describe('pure helpers', () => {
   test('backoff is full jitter under an exponential cap', () => {
     // GIVEN base 100 ms and cap 1 s

@@ -549,6 +549,139 @@ describe('rules', () => {
   });
 });
 
+// -------------------------------------------------- failures and their reports
+
+/** Runs `body` with PO_API_* variables changed, restoring them afterwards. */
+async function withEnv<T>(vars: Record<string, string>, body: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await body();
+  } finally {
+    Object.assign(process.env, saved);
+  }
+}
+
+describe('failures and their reports', () => {
+  test('a rule create that hangs past the deadline still undoes the runner, with a fresh client', async () => {
+    // GIVEN a short deadline, a request timeout beyond it, and an API that never answers the rule POST
+    withFault({ method: 'POST', path: RULES, fault: { kind: 'hang' } });
+    const p = props('orphan', { Rules: rules({ env_type_id: 'development' }) });
+    // WHEN the resource is created
+    const err = (await withEnv({ PO_API_DEADLINE_MS: '1500', PO_API_TIMEOUT_MS: '5000' }, () =>
+      create(p).catch((e: Error) => e),
+    )) as Error;
+    // THEN it fails with the timed-out rule create
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(/createRunnerRule \(POST \/orgs\/acme\/runner-rules\) at .* failed: TIMEOUT/);
+    // AND the runner was deleted although the first client's deadline was spent: nothing is left
+    expect(calls()).toEqual([`POST ${RUNNERS}`, `GET ${RULES}`, `POST ${RULES}`, `DELETE ${RUNNERS}/orphan`]);
+    expect(fake.apiCalls()[3].status).toBe(204);
+    expect(fake.runnerIds(ORG)).toEqual([]);
+    expect(fake.ruleKeys(ORG)).toEqual([]);
+  });
+
+  test('a failed undo is logged with its cause, and the error says the runner may remain', async () => {
+    // GIVEN an API that refuses the rule, and then the deletion of the runner
+    withFault({ method: 'POST', path: RULES, fault: { kind: 'status', status: 400 } });
+    withFault({ method: 'DELETE', path: `${RUNNERS}/stuck`, fault: { kind: 'status', status: 400 } });
+    // WHEN the resource is created
+    const err = (await create(props('stuck', { Rules: rules({ project_id: 'shop' }) })).catch(
+      (e: Error) => e,
+    )) as Error;
+    // THEN the error names the first failure, the failed undo and what to do
+    expect(err.message).toMatch(/^Orchestrator API createRunnerRule .* failed with HTTP 400/);
+    expect(err.message).toContain(
+      'Undoing the create failed too, so runner "stuck" may still be registered in organization "acme": delete it',
+    );
+    expect(err.message).toMatch(/could not delete runner stuck: Orchestrator API deleteRunner .* HTTP 400/);
+    // AND the log says why the undo failed (afterEach checks that no line holds the token)
+    expect(logs).toContainEqual(
+      expect.stringMatching(
+        /^could not delete runner stuck: Orchestrator API deleteRunner \(DELETE \/orgs\/acme\/runners\/stuck\) failed with HTTP 400/,
+      ),
+    );
+    expect(fake.runnerIds(ORG)).toEqual(['stuck']);
+  });
+
+  test('a 409 with a 6000-character message on create gives a short error that starts with the useful part', async () => {
+    // GIVEN an API whose conflict message is 6000 characters long
+    const message = `runner long already exists; ${'x'.repeat(6000)}`;
+    withFault({
+      method: 'POST',
+      path: RUNNERS,
+      fault: { kind: 'body', status: 409, body: JSON.stringify({ error: 'API-409', message }) },
+    });
+    // WHEN the resource is created without adoptExisting
+    const err = (await create(props('long')).catch((e: Error) => e)) as Error;
+    // THEN the message fits easily into a CloudFormation response and still says what to do
+    expect(err.message.length).toBeLessThan(1000);
+    expect(
+      err.message.startsWith('Runner "long" already exists in organization "acme" (runner long already exists; x'),
+    ).toBe(true);
+    expect(err.message).toContain('more characters)');
+    expect(err.message).toContain('adoptExisting');
+  });
+
+  test('a 409 with a 6000-character message on delete gives a short error that starts with the useful part', async () => {
+    // GIVEN a registered runner and an API that refuses its deletion at length
+    const p = props('long-delete');
+    await create(p);
+    const message = `runner is in use by ${'y'.repeat(6000)}`;
+    withFault({
+      method: 'DELETE',
+      path: `${RUNNERS}/long-delete`,
+      fault: { kind: 'body', status: 409, body: JSON.stringify({ error: 'API-409', message }) },
+    });
+    // WHEN the resource is deleted
+    const err = (await remove(`${ORG}/long-delete`, p).catch((e: Error) => e)) as Error;
+    // THEN the message is short, names the runner and the API's words, and keeps the advice
+    expect(err.message.length).toBeLessThan(1000);
+    expect(
+      err.message.startsWith(
+        'Cannot deregister runner "long-delete" from organization "acme": the orchestrator refuses (HTTP 409: runner is in use by y',
+      ),
+    ).toBe(true);
+    expect(err.message).toContain('removalPolicy');
+    expect(fake.runnerIds(ORG)).toEqual(['long-delete']);
+  });
+
+  test('any error the handler throws is capped at 2000 characters, in its message and its stack', async () => {
+    // GIVEN properties whose error message would quote a 5000-character id
+    const longId = 'r'.repeat(5000);
+    // WHEN the resource is created
+    const err = (await create(props('x', { RunnerId: longId })).catch((e: Error) => e)) as Error;
+    // THEN message and stack are cut, and start with what is wrong
+    expect(err.message.startsWith('ResourceProperties.RunnerId "rrr')).toBe(true);
+    expect(err.message.length).toBeLessThanOrEqual(2000 + '... (9999 more characters)'.length);
+    expect(err.message).toMatch(/\.\.\. \(\d+ more characters\)$/);
+    expect(err.stack?.length ?? 0).toBeLessThan(4000);
+    expect(err.stack?.startsWith(`Error: ${err.message}\n`)).toBe(true);
+    expect(fake.requests).toEqual([]);
+  });
+
+  test('an org id of ".." in the physical id is refused, and nothing is sent', async () => {
+    // GIVEN a physical id whose org is ".." (DELETE /orgs/../runners/x would call /runners/x)
+    // WHEN the resource is deleted
+    // THEN it fails saying why, and no API call was made
+    await expect(remove('../x', props('x'))).rejects.toThrow(
+      'Orchestrator API: ".." cannot be an organization, runner or rule id',
+    );
+    expect(fake.apiCalls()).toEqual([]);
+  });
+
+  test('a rule list with a null item is an unreadable response, and the runner is undone', async () => {
+    // GIVEN an API whose rule list holds null on every attempt
+    withFault({ method: 'GET', path: RULES, fault: { kind: 'body', status: 200, body: '{"items":[null]}' }, times: 4 });
+    // WHEN a registration with a rule is created
+    // THEN it fails with the unreadable list (not a TypeError), and nothing is left
+    await expect(create(props('null-item', { Rules: rules({ project_id: 'shop' }) }))).rejects.toThrow(
+      /listRunnerRules \(GET \/orgs\/acme\/runner-rules\) failed with HTTP 200 \(unreadable response body\)/,
+    );
+    expect(fake.runnerIds(ORG)).toEqual([]);
+  });
+});
+
 // ------------------------------------------------------------------ delete
 
 describe('delete', () => {

@@ -29,12 +29,15 @@ export type FaultKind =
   | 'malformed' // respond with the normal status and a body that is not JSON
   | 'conflict' // 409 with an Error body
   | 'not-found' // 404 with an Error body
-  | 'echo-auth'; // 500 with an error body that echoes the Authorization header (a careless API)
+  | 'echo-auth' // 500 with an error body that echoes the Authorization header (a careless API)
+  | 'body'; // respond with `status` (default 200) and `body` exactly as given (any API's odd answer)
 
 export interface Fault {
   readonly kind: FaultKind;
   readonly status?: number;
   readonly retryAfter?: string;
+  /** The raw response text of a 'body' fault (sent as application/json, unchanged). */
+  readonly body?: string;
   /** 'before': instead of processing (default); 'after': process, then fail the response. */
   readonly when?: 'before' | 'after';
 }
@@ -321,6 +324,11 @@ export class FakeOrchestrator {
           message: `internal error while handling Authorization: ${String(req.headers.authorization)}`,
           details: { headers: req.headers },
         });
+      case 'body':
+        record.status = fault.status ?? 200;
+        res.writeHead(record.status, { 'content-type': 'application/json' });
+        res.end(fault.body ?? '');
+        return;
     }
   }
 
