@@ -148,13 +148,21 @@ describe('EcsRunner: the reference module scenarios', () => {
         Condition: ofCluster,
       },
       {
-        Sid: 'DescribeAndTagTasksOfRunnerCluster',
+        Sid: 'DescribeTasksOfRunnerCluster',
         Effect: 'Allow',
-        Action: ['ecs:DescribeTasks', 'ecs:TagResource'],
+        Action: 'ecs:DescribeTasks',
         Resource: {
           'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/shared-cluster/*']],
         },
         Condition: ofCluster,
+      },
+      {
+        Sid: 'TagTasksOfRunnerCluster',
+        Effect: 'Allow',
+        Action: 'ecs:TagResource',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/shared-cluster/*']],
+        },
       },
       {
         Sid: 'ListTasksOfRunnerCluster',

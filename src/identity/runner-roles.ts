@@ -135,8 +135,10 @@ const WILDCARD_REASONS: Record<string, string> = {
     'ecs:ListTaskDefinitions and ecs:DeregisterTaskDefinition have no resource type in the IAM service authorization reference; deletion of task definitions is limited to the family prefix.',
   RunRunnerTasksOnRunnerClusterOnly:
     "ecs:RunTask's resource is the task definition: limited to the orchestrator's family prefix (revisions exist only at run time) and to this runner's cluster by the ecs:cluster condition.",
-  DescribeAndTagTasksOfRunnerCluster:
-    "ECS assigns task ids at RunTask time; ecs:DescribeTasks and ecs:TagResource are limited to tasks of this runner's cluster (task/<cluster>/* and the ecs:cluster condition).",
+  DescribeTasksOfRunnerCluster:
+    "ECS assigns task ids at RunTask time; ecs:DescribeTasks is limited to tasks of this runner's cluster (task/<cluster>/* and the ecs:cluster condition).",
+  TagTasksOfRunnerCluster:
+    "ECS assigns task ids at RunTask time; ecs:TagResource is limited to tasks of this runner's cluster by the task ARN (task/<cluster>/*): it has no ecs:cluster condition key.",
   ListTasksOfRunnerCluster:
     "ecs:ListTasks' only resource type is container-instance, which Fargate tasks do not have; the ecs:cluster condition limits it to this runner's cluster.",
   TagRunnerTaskDefinitionsOnRegister:
@@ -187,10 +189,18 @@ function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleAr
       conditions: onThisCluster,
     }),
     new iam.PolicyStatement({
-      sid: 'DescribeAndTagTasksOfRunnerCluster',
-      actions: ['ecs:DescribeTasks', 'ecs:TagResource'],
+      sid: 'DescribeTasksOfRunnerCluster',
+      actions: ['ecs:DescribeTasks'],
       resources: [clusterTasks],
       conditions: onThisCluster,
+    }),
+    new iam.PolicyStatement({
+      // TagResource has no ecs:cluster condition key: with that condition it never matched, so
+      // RunTask with tags and tagging a task afterwards were denied. The task ARN
+      // (task/<cluster name>/*) keeps it to this cluster.
+      sid: 'TagTasksOfRunnerCluster',
+      actions: ['ecs:TagResource'],
+      resources: [clusterTasks],
     }),
     new iam.PolicyStatement({
       // ListTasks' only resource type is container-instance, which Fargate tasks do not

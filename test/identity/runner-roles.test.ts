@@ -101,12 +101,14 @@ describe('task-manager role', () => {
         Condition: { ArnEquals: { 'ecs:cluster': cluster } },
       },
       {
-        Sid: 'DescribeAndTagTasksOfRunnerCluster',
+        Sid: 'DescribeTasksOfRunnerCluster',
         Effect: 'Allow',
-        Action: ['ecs:DescribeTasks', 'ecs:TagResource'],
+        Action: 'ecs:DescribeTasks',
         Resource: tasksOfCluster,
         Condition: { ArnEquals: { 'ecs:cluster': cluster } },
       },
+      // TagResource has no ecs:cluster condition key: the task ARN keeps it to this cluster
+      { Sid: 'TagTasksOfRunnerCluster', Effect: 'Allow', Action: 'ecs:TagResource', Resource: tasksOfCluster },
       {
         Sid: 'ListTasksOfRunnerCluster',
         Effect: 'Allow',

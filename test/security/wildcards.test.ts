@@ -99,4 +99,19 @@ describe('Resource "*" only where the service authorization reference gives no r
     const used = new Set(wildcardActions(everyFeature().toJSON()).map((w) => w.action));
     expect([...documentedWildcardActions()].filter((a) => !used.has(a))).toEqual([]);
   });
+
+  test('no ecs:TagResource statement depends on ecs:cluster, a condition key TagResource does not have', () => {
+    // GIVEN every IAM statement of a runner with every feature
+    const resources = Object.values<any>(everyFeature().toJSON().Resources);
+    const statements = resources
+      .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => r.Properties.PolicyDocument.Statement);
+    const tagging = statements.filter((st: any) => [st.Action].flat().includes('ecs:TagResource'));
+    // THEN tasks can be tagged (with RunTask or afterwards), limited by the task ARN alone
+    expect(tagging.map((st: any) => st.Sid).sort()).toEqual([
+      'TagRunnerTaskDefinitionsOnRegister',
+      'TagTasksOfRunnerCluster',
+    ]);
+    for (const st of tagging) expect(JSON.stringify(st.Condition ?? {})).not.toContain('ecs:cluster');
+  });
 });
