@@ -234,6 +234,28 @@ export interface EcsRunnerProps {
   readonly destroyStateOnRemoval?: boolean;
 
   /**
+   * Deny reading, writing and deleting the state objects of the created state bucket to every
+   * principal but the runner's task role and `stateAdministrators`, whatever their IAM policies
+   * allow (a `ReadOnlyAccess` user of the account, another runner's broad task role). A bucket
+   * policy statement, `Deny` unless `aws:PrincipalArn` is one of those roles. S3 replication is not
+   * affected (it uses replication-only actions). Not with `stateBucket` (add the statement to your
+   * bucket's policy) nor `destroyStateOnRemoval` (the emptying function could not delete objects).
+   *
+   * @default false
+   */
+  readonly restrictStateAccess?: boolean;
+
+  /**
+   * Roles that keep access to the state objects under `restrictStateAccess`, e.g. your break-glass
+   * or platform administrator role, for the stale-lock runbook, migrations and restores. Compared
+   * with `aws:PrincipalArn`, so each must be the role's own ARN, path included (IAM Identity Center
+   * roles live under `/aws-reserved/sso.amazonaws.com/`).
+   *
+   * @default - none: only the task role
+   */
+  readonly stateAdministrators?: iam.IRole[];
+
+  /**
    * Days after which noncurrent state versions move to STANDARD_IA (at least 30).
    *
    * @default 30
@@ -650,6 +672,9 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.taskManagerRole = roles.taskManagerRole;
     this.executionRole = roles.executionRole;
     this.taskRole = roles.taskRole;
+    if (props.restrictStateAccess === true) {
+      this.state.restrictObjectAccess([this.taskRole, ...(props.stateAdministrators ?? [])]);
+    }
 
     // Registration body.
     const body = runnerCreateBody({
@@ -923,6 +948,27 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
         'false with an existing stateBucket (the runner never deletes a bucket it did not create)',
       );
     }
+    if (props.restrictStateAccess === true) {
+      throw new EcsRunnerValidationError(
+        'restrictStateAccess',
+        true,
+        "false with an existing stateBucket: the runner does not change your bucket's policy (add the statement to it)",
+      );
+    }
+  }
+  if (props.restrictStateAccess === true && props.destroyStateOnRemoval === true) {
+    throw new EcsRunnerValidationError(
+      'restrictStateAccess',
+      true,
+      'false with destroyStateOnRemoval: the function that empties the bucket on deletion could not delete the state',
+    );
+  }
+  if (props.stateAdministrators !== undefined && props.restrictStateAccess !== true) {
+    throw new EcsRunnerValidationError(
+      'stateAdministrators',
+      props.stateAdministrators.map((r) => r.roleArn),
+      'no stateAdministrators unless restrictStateAccess is true (without it, IAM policies decide who may read the state)',
+    );
   }
   v.checkPattern(
     'statePathPrefix',

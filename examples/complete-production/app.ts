@@ -6,6 +6,7 @@
  * - a permissions boundary and an IAM path on every role the stack creates
  * - server access logs of the state bucket and cross-region replication of the state to a DR bucket
  * - governance tags on every taggable resource, enforced with `requiredTagKeys`
+ * - state objects readable and writable only by the jobs (task role) and a break-glass role
  * - registration with the orchestrator on deploy (API token from Secrets Manager) plus a runner rule
  * - alarms to an SNS topic with email subscriptions, and a dashboard
  *
@@ -108,6 +109,12 @@ export class CompleteProductionRunnerStack extends Stack {
       permissionsBoundary: boundary,
       rolePath: ctx('rolePath', '/platform/runners/'),
       requiredTagKeys: REQUIRED_TAG_KEYS,
+      // Only the jobs and the break-glass role may read, write or delete state objects, whatever
+      // other IAM policies of the account allow.
+      restrictStateAccess: true,
+      stateAdministrators: ctx<string[]>('stateAdministratorRoleArns', [
+        'arn:aws:iam::123456789012:role/platform-break-glass',
+      ]).map((arn, i) => iam.Role.fromRoleArn(this, `StateAdministrator${i}`, arn)),
       apiTokenSecret,
       runnerRules: ctx<RunnerRuleProps[]>('runnerRules', [{ environmentType: 'production' }]),
     });

@@ -75,6 +75,14 @@ export class RunnerStateStore extends Construct {
   public readonly bucket: s3.IBucket;
   /** The key prefix of the state objects ('' for the whole bucket). */
   public readonly pathPrefix: string;
+  /** Object actions denied by {@link restrictObjectAccess}; not the replication-only ones. */
+  public static readonly RESTRICTED_OBJECT_ACTIONS = [
+    's3:GetObject',
+    's3:GetObjectVersion',
+    's3:PutObject',
+    's3:DeleteObject',
+    's3:DeleteObjectVersion',
+  ];
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: RunnerStateStoreProps) {
@@ -140,6 +148,33 @@ export class RunnerStateStore extends Construct {
       'Terraform rewrites the state object on every apply and creates and deletes a .tflock lock file per run; ' +
         'versioning with noncurrent versions kept for noncurrentVersionExpirationDays is the recovery control. ' +
         'Object Lock would pin every state version and lock file beyond that lifecycle.',
+    );
+  }
+
+  /**
+   * Denies reading, writing and deleting the objects of the created bucket to every principal but
+   * `roles` (compared with `aws:PrincipalArn`, which is the role's ARN for its sessions). The
+   * replication role keeps working: replication uses `s3:GetObjectVersionForReplication` and its
+   * kin, which are not denied.
+   */
+  public restrictObjectAccess(roles: iam.IRole[]): void {
+    const bucket = this.bucket;
+    if (!(bucket instanceof s3.Bucket)) {
+      throw new EcsRunnerValidationError(
+        'restrictStateAccess',
+        true,
+        "false with an existing stateBucket: the runner does not change your bucket's policy",
+      );
+    }
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyStateObjectAccessToAllButTheRunner',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...RunnerStateStore.RESTRICTED_OBJECT_ACTIONS],
+        resources: [bucket.arnForObjects('*')],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': roles.map((r) => r.roleArn) } },
+      }),
     );
   }
 

@@ -81,6 +81,10 @@ export function productionProfile(): ComplianceProfile {
         permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(stack, 'Boundary', PRODUCTION_BOUNDARY),
         rolePath: PRODUCTION_ROLE_PATH,
         requiredTagKeys: REQUIRED_TAG_KEYS,
+        restrictStateAccess: true,
+        stateAdministrators: [
+          iam.Role.fromRoleArn(stack, 'BreakGlass', `arn:aws:iam::${stack.account}:role/platform-break-glass`),
+        ],
         tags: PRODUCTION_TAGS,
         apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'ApiToken', PRODUCTION_API_TOKEN_SECRET_ARN),
       };
