@@ -8,51 +8,38 @@ import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { CLI_BUNDLE, ensureBundled } from '../support/bundles';
-import { FakeOrchestrator, sampleBody } from '../support/fake-orchestrator';
+import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 
 const TOKEN = `hum-cli-${randomUUID()}`;
 const ORG = 'cli-org';
 const STACK = 'RunnerStack';
 const TWO_RUNNERS = 'TwoRunnersStack';
 
+// THEN (every test, in useFakeOrchestrator): valid requests only, every scripted fault used.
+const runningFake = useFakeOrchestrator({
+  token: TOKEN,
+  stacks: {
+    [STACK]: [
+      { OutputKey: 'BucketName', OutputValue: 'some-bucket' },
+      {
+        OutputKey: 'RunnerRunnerCreateBody1A2B3C4D',
+        OutputValue: JSON.stringify(sampleBody('stack-runner')),
+        Description: `Platform Orchestrator RunnerCreateBody of runner stack-runner (org ${ORG})`,
+      },
+    ],
+    [TWO_RUNNERS]: ['blue', 'green'].map((id) => ({
+      OutputKey: `${id}RunnerCreateBodyABCD`,
+      OutputValue: JSON.stringify(sampleBody(id)),
+    })),
+  },
+});
 let fake: FakeOrchestrator;
 let dir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   ensureBundled();
   dir = mkdtempSync(path.join(tmpdir(), 'po-ecs-runner-cli-'));
-  fake = await FakeOrchestrator.start({
-    token: TOKEN,
-    stacks: {
-      [STACK]: [
-        { OutputKey: 'BucketName', OutputValue: 'some-bucket' },
-        {
-          OutputKey: 'RunnerRunnerCreateBody1A2B3C4D',
-          OutputValue: JSON.stringify(sampleBody('stack-runner')),
-          Description: `Platform Orchestrator RunnerCreateBody of runner stack-runner (org ${ORG})`,
-        },
-      ],
-      [TWO_RUNNERS]: ['blue', 'green'].map((id) => ({
-        OutputKey: `${id}RunnerCreateBodyABCD`,
-        OutputValue: JSON.stringify(sampleBody(id)),
-      })),
-    },
-  });
-});
-
-afterAll(async () => {
-  await fake.close();
-});
-
-beforeEach(() => {
-  fake.reset();
-});
-
-afterEach(() => {
-  // THEN (every test): valid requests only, every scripted fault used.
-  expect(fake.violations).toEqual([]);
-  expect(fake.responseViolations).toEqual([]);
-  expect(fake.pendingFaults()).toBe(0);
+  fake = runningFake();
 });
 
 interface Result {

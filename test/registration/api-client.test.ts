@@ -10,29 +10,19 @@ import {
   tuningFromEnv,
   updateBodyFromCreateBody,
 } from '../../src/registration/api-client';
-import { FakeOrchestrator, sampleBody } from '../support/fake-orchestrator';
+import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 import { validateSchema } from '../support/openapi';
 
 const TOKEN = `hum-test-${Math.random().toString(36).slice(2)}-token`;
 const ORG = 'test-org';
 const T0 = Date.parse('2030-06-01T12:00:00Z');
 
+// THEN (every test, in useFakeOrchestrator): nothing the client sent broke the OpenAPI schema,
+// the fake stayed faithful, and every scripted fault was used.
+const runningFake = useFakeOrchestrator({ token: TOKEN, maxPageSize: 2 });
 let fake: FakeOrchestrator;
-
-beforeAll(async () => {
-  fake = await FakeOrchestrator.start({ token: TOKEN, maxPageSize: 2 });
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.reset();
-});
-afterEach(() => {
-  // THEN (every test): nothing the client sent broke the OpenAPI schema, and the fake stayed faithful.
-  expect(fake.violations).toEqual([]);
-  expect(fake.responseViolations).toEqual([]);
-  expect(fake.pendingFaults()).toBe(0);
+beforeAll(() => {
+  fake = runningFake();
 });
 
 /** A client with a fake clock that only moves when the client sleeps, and recorded delays. */

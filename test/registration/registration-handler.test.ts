@@ -7,7 +7,7 @@
 import { randomUUID } from 'crypto';
 import { RegistrationEvent, onEvent, tokenFromSecretString } from '../../src/registration/registration.lambda';
 import { HANDLER_BUNDLE, ensureBundled } from '../support/bundles';
-import { FakeOrchestrator, FaultRule, sampleBody } from '../support/fake-orchestrator';
+import { FakeOrchestrator, FaultRule, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 
 const TOKEN = `hum-${randomUUID()}`;
 const ORG = 'acme';
@@ -15,21 +15,23 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po/t
 const JSON_SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po/token-json-GhIjKl';
 const BAD_SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po/not-a-token-MnOpQr';
 
+// THEN (every sequence, in useFakeOrchestrator): valid requests only, every scripted fault used.
+const runningFake = useFakeOrchestrator({
+  token: TOKEN,
+  secrets: {
+    [SECRET_ARN]: `${TOKEN}\n`,
+    [JSON_SECRET_ARN]: JSON.stringify({ token: TOKEN, note: 'json form' }),
+    [BAD_SECRET_ARN]: JSON.stringify({ apiKey: TOKEN }),
+  },
+  maxPageSize: 2,
+});
 let fake: FakeOrchestrator;
 const savedEnv = { ...process.env };
 const logs: string[] = [];
 const errors: string[] = [];
 
-beforeAll(async () => {
-  fake = await FakeOrchestrator.start({
-    token: TOKEN,
-    secrets: {
-      [SECRET_ARN]: `${TOKEN}\n`,
-      [JSON_SECRET_ARN]: JSON.stringify({ token: TOKEN, note: 'json form' }),
-      [BAD_SECRET_ARN]: JSON.stringify({ apiKey: TOKEN }),
-    },
-    maxPageSize: 2,
-  });
+beforeAll(() => {
+  fake = runningFake();
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
     AWS_REGION: 'eu-central-1',
@@ -49,13 +51,11 @@ beforeAll(async () => {
   delete process.env.AWS_SESSION_TOKEN;
 });
 
-afterAll(async () => {
-  await fake.close();
+afterAll(() => {
   process.env = savedEnv;
 });
 
 beforeEach(() => {
-  fake.reset();
   logs.length = 0;
   errors.length = 0;
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
@@ -67,10 +67,7 @@ beforeEach(() => {
 
 afterEach(() => {
   jest.restoreAllMocks();
-  // THEN (every sequence): valid requests only, every scripted fault used, the token nowhere.
-  expect(fake.violations).toEqual([]);
-  expect(fake.responseViolations).toEqual([]);
-  expect(fake.pendingFaults()).toBe(0);
+  // THEN (every sequence): the token nowhere.
   for (const line of [...logs, ...errors]) expect(line).not.toContain(TOKEN);
 });
 

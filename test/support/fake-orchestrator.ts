@@ -620,3 +620,30 @@ export function sampleBody(id: string, overrides: Record<string, unknown> = {}):
     ...overrides,
   };
 }
+
+/**
+ * One fake for a whole test file, reset before each test, and after each test the checks every
+ * suite against it makes: the client sent only requests the OpenAPI spec accepts, the fake
+ * answered only responses it accepts, and every scripted fault was used. Call it at the top level
+ * of the file; the returned function gives the running fake (from the first `beforeAll` on).
+ */
+export function useFakeOrchestrator(options: FakeOrchestratorOptions): () => FakeOrchestrator {
+  let fake: FakeOrchestrator | undefined;
+  const running = (): FakeOrchestrator => {
+    if (!fake) throw new Error('the fake orchestrator starts in beforeAll');
+    return fake;
+  };
+  beforeAll(async () => {
+    fake = await FakeOrchestrator.start(options);
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+  beforeEach(() => running().reset());
+  afterEach(() => {
+    expect(running().violations).toEqual([]);
+    expect(running().responseViolations).toEqual([]);
+    expect(running().pendingFaults()).toBe(0);
+  });
+  return running;
+}
