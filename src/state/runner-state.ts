@@ -75,14 +75,6 @@ export class RunnerStateStore extends Construct {
   public readonly bucket: s3.IBucket;
   /** The key prefix of the state objects ('' for the whole bucket). */
   public readonly pathPrefix: string;
-  /** Object actions denied by {@link restrictObjectAccess}; not the replication-only ones. */
-  public static readonly RESTRICTED_OBJECT_ACTIONS = [
-    's3:GetObject',
-    's3:GetObjectVersion',
-    's3:PutObject',
-    's3:DeleteObject',
-    's3:DeleteObjectVersion',
-  ];
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: RunnerStateStoreProps) {
@@ -158,24 +150,19 @@ export class RunnerStateStore extends Construct {
    * kin, which are not denied.
    */
   public restrictObjectAccess(roles: iam.IRole[]): void {
-    const bucket = this.bucket;
-    if (!(bucket instanceof s3.Bucket)) {
-      throw new EcsRunnerValidationError(
-        'restrictStateAccess',
-        true,
-        "false with an existing stateBucket: the runner does not change your bucket's policy",
-      );
-    }
-    bucket.addToResourcePolicy(
+    const { statementAdded } = this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyStateObjectAccessToAllButTheRunner',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: [...RunnerStateStore.RESTRICTED_OBJECT_ACTIONS],
-        resources: [bucket.arnForObjects('*')],
+        // Not the replication-only actions (s3:GetObjectVersionForReplication and its kin).
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [this.bucket.arnForObjects('*')],
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': roles.map((r) => r.roleArn) } },
       }),
     );
+    // EcsRunner refuses restrictStateAccess with a brought bucket, whose policy is not ours.
+    if (!statementAdded) throw new Error('restrictObjectAccess needs the bucket the state store created');
   }
 
   /**

@@ -41,7 +41,12 @@ const ATTRIBUTES = [
 
 /** A template value (intrinsic functions included) rendered as it is. */
 function raw(value: unknown): IResolvable {
-  return { creationStack: [], resolve: () => value, toString: () => Token.asString(raw(value)) };
+  const resolvable: IResolvable = {
+    creationStack: [],
+    resolve: () => value,
+    toString: () => Token.asString(resolvable),
+  };
+  return resolvable;
 }
 
 /**
@@ -79,13 +84,12 @@ export function rebuildTemplate(stack: Stack, template: Record<string, any>): vo
     }
   }
   for (const [logicalId, output] of Object.entries<any>(template.Outputs ?? {})) {
+    if (output.Condition) throw new Error(`output ${logicalId}: conditional outputs are not rebuilt`);
     new CfnOutput(stack, logicalId, {
       value: Token.asString(raw(output.Value)),
       description: output.Description,
       exportName: output.Export ? Token.asString(raw(output.Export.Name)) : undefined,
-      condition: undefined,
     }).overrideLogicalId(logicalId);
-    if (output.Condition) throw new Error(`output ${logicalId}: conditional outputs are not rebuilt`);
   }
 }
 
