@@ -76,6 +76,11 @@ export interface OrchestratorClientOptions {
   readonly random?: () => number;
   /** Sent as User-Agent. @default 'platform-orchestrator-ecs-runner' */
   readonly userAgent?: string;
+  /**
+   * Appended to the message of a 401 or 403: where the token comes from and what it needs.
+   * @default - a generic sentence about the token and its permissions
+   */
+  readonly authHint?: string;
 }
 
 /** Tuning read from the environment: lets tests (and operators) shorten or lengthen waits. */
@@ -116,6 +121,11 @@ export class OrchestratorApiError extends Error {
   public readonly networkCode: string | undefined;
   /** Attempts made. */
   public readonly attempts: number;
+  /**
+   * True when the server may have done what was asked although the call failed: an attempt got
+   * no response, a 5xx, or an unreadable success. A create that fails this way may have created.
+   */
+  public readonly mayHaveSucceeded: boolean;
 
   constructor(init: {
     message: string;
@@ -127,6 +137,7 @@ export class OrchestratorApiError extends Error {
     responseText?: string;
     networkCode?: string;
     attempts: number;
+    mayHaveSucceeded?: boolean;
   }) {
     super(init.message);
     this.name = 'OrchestratorApiError';
@@ -138,6 +149,7 @@ export class OrchestratorApiError extends Error {
     this.responseText = init.responseText;
     this.networkCode = init.networkCode;
     this.attempts = init.attempts;
+    this.mayHaveSucceeded = init.mayHaveSucceeded ?? false;
     Object.setPrototypeOf(this, OrchestratorApiError.prototype);
   }
 
@@ -180,8 +192,6 @@ type Attempt =
   | { kind: 'response'; status: number; text: string; retryAfter: string | null }
   | { kind: 'network'; code: string; detail: string };
 
-const RETRYABLE_NETWORK_DETAIL = 'network error';
-
 /** A client of the orchestrator's runner and runner-rule endpoints in one organization. */
 export class OrchestratorClient {
   public readonly orgId: string;
@@ -208,6 +218,10 @@ export class OrchestratorClient {
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
       userAgent: options.userAgent ?? 'platform-orchestrator-ecs-runner',
+      authHint:
+        options.authHint ??
+        `The API token must be valid for organization "${options.orgId}" at this API URL and may manage runners ` +
+          'and runner rules there.',
     };
     this.#deadline = this.#o.now() + this.#o.deadlineMs;
   }
@@ -224,13 +238,20 @@ export class OrchestratorClient {
    *
    * A create is not idempotent, yet it is retried on 5xx, timeouts and network errors: the
    * alternative, failing a deployment on one reset connection, is worse. A retried create can
-   * meet its own earlier attempt that the server did process (the response was lost); the
-   * server then answers 409. So a 409 after an ambiguous attempt is checked with a GET: when the
-   * existing runner equals what we sent (field by field, see {@link diffRunner}), the earlier
-   * attempt created it and the create succeeded. Otherwise (someone else's runner with that id)
-   * the 409 is thrown. A 409 on the first attempt is always thrown.
+   * meet its own earlier attempt that the server did process (the response was lost), and a
+   * CloudFormation event can be delivered twice; the server then answers 409 ("runner with id
+   * <id> already exists"). So every 409 is checked with a GET: when the existing runner equals
+   * what we sent (field by field, see {@link diffRunner}), the create succeeded (`existed` tells
+   * the caller it did not make it in this call). Otherwise (another configuration with that id)
+   * the 409 is thrown. When that GET fails after an ambiguous attempt, the error says the runner
+   * may exist ({@link OrchestratorApiError.mayHaveSucceeded}).
    */
   public async createRunner(body: RunnerCreateBody): Promise<Runner> {
+    return (await this.createRunnerOrFindIdentical(body)).runner;
+  }
+
+  /** {@link createRunner}, also telling whether the runner was there already, exactly as sent. */
+  public async createRunnerOrFindIdentical(body: RunnerCreateBody): Promise<{ runner: Runner; existed: boolean }> {
     const r = await this.call({
       operation: 'createRunner',
       method: 'POST',
@@ -239,13 +260,35 @@ export class OrchestratorClient {
       expect: [201, 200],
       allow: [409],
     });
-    if (r.status !== 409) return asRunner(r.body);
-    if (r.ambiguous) {
-      const existing = await this.getRunner(body.id);
-      if (existing && diffRunner(body, existing).length === 0) {
-        this.#o.log(`createRunner: ${body.id} exists as sent: an earlier attempt created it`);
-        return existing;
-      }
+    if (r.status !== 409) return { runner: asRunner(r.body), existed: false };
+    let existing: Runner | undefined;
+    try {
+      existing = await this.getRunner(body.id);
+    } catch (e) {
+      if (!r.ambiguous || !(e instanceof OrchestratorApiError)) throw e;
+      throw new OrchestratorApiError({
+        message:
+          `${e.message}; it was reading runner ${body.id} after createRunner answered 409 to a retry whose ` +
+          `earlier attempt may have created it`,
+        status: e.status,
+        operation: e.operation,
+        method: e.method,
+        path: e.path,
+        apiError: e.apiError,
+        responseText: e.responseText,
+        networkCode: e.networkCode,
+        attempts: e.attempts,
+        mayHaveSucceeded: true,
+      });
+    }
+    if (existing && diffRunner(body, existing).length === 0) {
+      this.#o.log(
+        r.ambiguous
+          ? `createRunner: ${body.id} exists as sent: an earlier attempt created it`
+          : `createRunner: ${body.id} exists as sent (a repeated create): nothing to do`,
+      );
+      // An earlier attempt of this call made it: this call created it.
+      return { runner: existing, existed: !r.ambiguous };
     }
     throw r.error();
   }
@@ -290,9 +333,11 @@ export class OrchestratorClient {
   // ----------------------------------------------------------- runner rules
 
   /**
-   * POST /orgs/{orgId}/runner-rules. Retried like {@link createRunner}: a 409 after an
-   * ambiguous attempt is resolved by listing the runner's rules and taking the one that
-   * matches what we sent.
+   * POST /orgs/{orgId}/runner-rules. Retried like {@link createRunner}. The server keeps one
+   * rule per (project, environment type) in the organization and answers 409 to a second; a 409
+   * is resolved by listing the runner's rules: when one matches what we sent (an earlier attempt
+   * whose response was lost, or a repeated event), that is the result. Otherwise the pair is
+   * another runner's, and the 409 is thrown.
    */
   public async createRunnerRule(body: RunnerRuleCreateBody): Promise<RunnerRule> {
     const r = await this.call({
@@ -304,12 +349,12 @@ export class OrchestratorClient {
       allow: [409],
     });
     if (r.status !== 409) return asRule(r.body);
-    if (r.ambiguous) {
-      const match = (await this.listRunnerRules({ byRunnerId: body.runner_id })).find((rule) => sameRule(rule, body));
-      if (match) {
-        this.#o.log(`createRunnerRule: rule ${match.id} exists as sent: an earlier attempt created it`);
-        return match;
-      }
+    const match = (await this.listRunnerRules({ byRunnerId: body.runner_id })).find((rule) => sameRule(rule, body));
+    if (match) {
+      this.#o.log(
+        `createRunnerRule: rule ${match.id} exists as sent${r.ambiguous ? ': an earlier attempt created it' : ''}`,
+      );
+      return match;
     }
     throw r.error();
   }
@@ -401,7 +446,12 @@ export class OrchestratorClient {
     for (let attempt = 1; ; attempt++) {
       const remaining = this.#deadline - o.now();
       if (remaining <= 0) {
-        throw this.error(spec, attempt - 1, { kind: 'network', code: 'DEADLINE', detail: 'deadline exceeded' });
+        throw this.error(
+          spec,
+          attempt - 1,
+          { kind: 'network', code: 'DEADLINE', detail: 'deadline exceeded' },
+          ambiguous,
+        );
       }
       const started = o.now();
       const outcome = await this.attempt(url, spec.method, headers, payload, Math.min(o.requestTimeoutMs, remaining));
@@ -424,7 +474,7 @@ export class OrchestratorClient {
               body: parsed.value,
               attempts: attempt,
               ambiguous: wasAmbiguous,
-              error: () => this.error(spec, attempt, outcome),
+              error: () => this.error(spec, attempt, outcome, false),
             };
           }
           // A success status with an unreadable body: the server did the work, we cannot tell the result.
@@ -462,7 +512,7 @@ export class OrchestratorClient {
             : `; retrying in ${Math.round(delay)} ms`),
       );
       if (processedMaybe) ambiguous = true;
-      if (giveUp) throw this.error(spec, attempt, failure);
+      if (giveUp) throw this.error(spec, attempt, failure, ambiguous && spec.method !== 'GET');
       await o.sleep(delay);
     }
   }
@@ -486,23 +536,26 @@ export class OrchestratorClient {
       return { kind: 'response', status: res.status, text, retryAfter: res.headers.get('retry-after') };
     } catch (e) {
       if (timedOut) return { kind: 'network', code: 'TIMEOUT', detail: `no response within ${timeoutMs} ms` };
-      return { kind: 'network', code: networkCode(e), detail: RETRYABLE_NETWORK_DETAIL };
+      return { kind: 'network', code: networkCode(e), detail: networkDetail(e) };
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private error(spec: CallSpec, attempts: number, outcome: Attempt): OrchestratorApiError {
+  private error(spec: CallSpec, attempts: number, outcome: Attempt, mayHaveSucceeded: boolean): OrchestratorApiError {
     const where = `${spec.operation} (${spec.method} ${spec.path})`;
     const tries = `after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
     if (outcome.kind === 'network') {
       return new OrchestratorApiError({
-        message: `Orchestrator API ${where} at ${this.apiUrl} failed: ${outcome.code} (${outcome.detail}), ${tries}`,
+        message: `Orchestrator API ${where} at ${this.apiUrl} failed: ${
+          outcome.detail.startsWith(outcome.code) ? outcome.detail : `${outcome.code} (${outcome.detail})`
+        }, ${tries}`,
         operation: spec.operation,
         method: spec.method,
         path: spec.path,
         networkCode: outcome.code,
         attempts,
+        mayHaveSucceeded,
       });
     }
     // The raw text is redacted, and so is every string of the parsed body: JSON escapes
@@ -519,8 +572,14 @@ export class OrchestratorClient {
         ? shortText
         : 'no body';
     const malformed = outcome.status < 300 ? ' (unreadable response body)' : '';
+    const auth =
+      outcome.status === 401
+        ? `. The API refused the token (wrong, expired or revoked, or another orchestrator's). ${this.#o.authHint}`
+        : outcome.status === 403
+          ? `. The token may not ${spec.operation} in organization "${this.orgId}". ${this.#o.authHint}`
+          : '';
     return new OrchestratorApiError({
-      message: `Orchestrator API ${where} failed with HTTP ${outcome.status}${malformed}: ${reason}, ${tries}`,
+      message: `Orchestrator API ${where} failed with HTTP ${outcome.status}${malformed}: ${reason}, ${tries}${auth}`,
       status: outcome.status,
       operation: spec.operation,
       method: spec.method,
@@ -528,6 +587,7 @@ export class OrchestratorClient {
       apiError,
       responseText: shortText,
       attempts,
+      mayHaveSucceeded,
     });
   }
 
@@ -633,6 +693,24 @@ export function parseRetryAfter(value: string, nowMs: number): number | undefine
 function networkCode(e: unknown): string {
   const err = e as { name?: string; code?: string; cause?: { code?: string; name?: string } };
   return err?.cause?.code ?? err?.code ?? err?.cause?.name ?? err?.name ?? 'NETWORK_ERROR';
+}
+
+/**
+ * What failed, for the error message: the code with the address of a refused or reset
+ * connection (`ECONNREFUSED 127.0.0.1:8443`) or the host name that did not resolve
+ * (`ENOTFOUND api.example.com`), then `(network error)`.
+ */
+function networkDetail(e: unknown): string {
+  type Cause = { code?: string; address?: string; port?: number; hostname?: string; errors?: Cause[] };
+  const cause = (e as { cause?: Cause })?.cause;
+  const first = cause?.errors?.find((x) => x?.address !== undefined) ?? cause;
+  const code = cause?.code ?? first?.code ?? networkCode(e);
+  if (first?.address !== undefined) {
+    const host = first.address.includes(':') ? `[${first.address}]` : first.address;
+    return `${code} ${host}${first.port !== undefined ? `:${first.port}` : ''} (network error)`;
+  }
+  if (cause?.hostname !== undefined) return `${code} ${cause.hostname} (network error)`;
+  return `${code} (network error)`;
 }
 
 function asRunner(v: unknown): Runner {

@@ -269,19 +269,50 @@ describe('OrchestratorClient: retries', () => {
     // THEN the 409 is reported with the API's error body, and the other runner is untouched
     expect(e.status).toBe(409);
     expect(e.operation).toBe('createRunner');
-    expect(e.apiError).toEqual({ error: 'API-409', message: 'runner taken already exists', details: undefined });
+    expect(e.apiError).toEqual({
+      error: 'HTTP-409',
+      message: 'runner with id taken already exists',
+      details: undefined,
+    });
     expect(fake.runners.get(`${ORG}/taken`).description).toBe('not ours');
   });
 
-  test('a 409 on the first create attempt is reported without a GET', async () => {
-    // GIVEN an identical runner exists already
+  test('a 409 on the first create attempt is success when the runner exists exactly as sent', async () => {
+    // GIVEN an identical runner exists already (a repeated create)
     fake.seedRunner(ORG, sampleBody('exists'));
     const { c } = client();
     // WHEN it is created again
-    const e = await failure(c.createRunner(sampleBody('exists')));
-    // THEN the 409 comes back at once
+    const r = await c.createRunnerOrFindIdentical(sampleBody('exists'));
+    // THEN the 409 was checked with one GET, and the create reports the runner as existing
+    expect(r.existed).toBe(true);
+    expect(r.runner.id).toBe('exists');
+    expect(fake.apiCalls().map((x) => `${x.method} ${x.status}`)).toEqual(['POST 409', 'GET 200']);
+  });
+
+  test('a 409 on the first create attempt for another configuration is thrown, after one GET', async () => {
+    // GIVEN a runner with the id and another description
+    fake.seedRunner(ORG, sampleBody('other', { description: 'made by hand' }));
+    const { c } = client();
+    // WHEN it is created
+    const e = await failure(c.createRunner(sampleBody('other')));
+    // THEN the 409 is thrown, and nothing may have been created by this call
     expect(e.status).toBe(409);
-    expect(fake.apiCalls()).toHaveLength(1);
+    expect(e.mayHaveSucceeded).toBe(false);
+    expect(fake.apiCalls()).toHaveLength(2);
+  });
+
+  test('a create whose response was lost and whose check fails says it may have succeeded', async () => {
+    // GIVEN a server that creates the runner but answers 503, then 409, then fails every GET
+    fake.inject({ method: 'POST', fault: { kind: 'status', status: 503, when: 'after' } });
+    fake.inject({ method: 'GET', fault: { kind: 'status', status: 503 }, times: 5 });
+    const { c } = client();
+    // WHEN the runner is created
+    const e = await failure(c.createRunner(sampleBody('lost')));
+    // THEN the error is the GET's, marked as "the create may have succeeded", and says why
+    expect(e.operation).toBe('getRunner');
+    expect(e.mayHaveSucceeded).toBe(true);
+    expect(e.message).toContain('after createRunner answered 409 to a retry whose earlier attempt may have created it');
+    expect(fake.runnerIds(ORG)).toEqual(['lost']);
   });
 
   test('a rule create whose response was lost is resolved from the list, not duplicated', async () => {
@@ -373,6 +404,9 @@ describe('OrchestratorClient: retries', () => {
     expect(e.status).toBeUndefined();
     expect(e.networkCode).toBe('ECONNREFUSED');
     expect(sleeps).toHaveLength(2);
+    // AND the message names the cause with the address refused
+    expect(e.message).toContain(`failed: ECONNREFUSED ${new URL(url).host} (network error), after 3 attempts`);
+    expect(e.mayHaveSucceeded).toBe(false);
   });
 });
 

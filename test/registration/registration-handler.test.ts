@@ -173,7 +173,7 @@ describe('happy path', () => {
     ]);
   });
 
-  test('with one rule: create makes 3 calls, an unchanged update 2, delete 3', async () => {
+  test('with one rule: create makes 3 calls, an unchanged update 2, delete 1', async () => {
     // GIVEN a registration with one rule
     const p = props('ruled', { Rules: rules({ env_type_id: 'development' }) });
     // WHEN created
@@ -186,10 +186,10 @@ describe('happy path', () => {
     fake.resetLog();
     await update(id, p, p);
     expect(calls()).toEqual([`PATCH ${RUNNERS}/ruled`, `GET ${RULES}`]);
-    // WHEN deleted: the rule first, then the runner
+    // WHEN deleted: the runner only; the server deletes its rules with it
     fake.resetLog();
     await remove(id, p);
-    expect(calls()).toEqual([`GET ${RULES}`, `DELETE ${RULES}/{id}`, `DELETE ${RUNNERS}/ruled`]);
+    expect(calls()).toEqual([`DELETE ${RUNNERS}/ruled`]);
     expect(fake.runnerIds(ORG)).toEqual([]);
     expect(fake.ruleKeys(ORG)).toEqual([]);
   });
@@ -342,22 +342,22 @@ describe('fault matrix', () => {
     );
     // WHEN the resource is created with AdoptExisting
     const r = await create(props('adopt', { AdoptExisting: 'true' }));
-    // THEN it was PATCHed to the body's state
+    // THEN the 409's runner was read, found different, and PATCHed to the body's state
     expect(r.PhysicalResourceId).toBe(`${ORG}/adopt`);
-    expect(calls()).toEqual([`POST ${RUNNERS}`, `PATCH ${RUNNERS}/adopt`]);
+    expect(calls()).toEqual([`POST ${RUNNERS}`, `GET ${RUNNERS}/adopt`, `PATCH ${RUNNERS}/adopt`]);
     expect(fake.runners.get(`${ORG}/adopt`).state_storage_configuration.bucket).toBe('adopt-state');
     expect(fake.runners.get(`${ORG}/adopt`).description).toBe('runner adopt');
   });
 
-  test('a scripted 409 on create with adoptExisting adopts too', async () => {
-    // GIVEN the server answers the POST with 409 although the runner exists already
-    fake.seedRunner(ORG, sampleBody('scripted-409'));
-    withFault({ method: 'POST', path: RUNNERS, fault: { kind: 'conflict' } });
-    // WHEN created with AdoptExisting
-    await create(props('scripted-409', { AdoptExisting: 'true' }));
-    // THEN it was patched and is the only runner
-    expect(calls()).toEqual([`POST ${RUNNERS}`, `PATCH ${RUNNERS}/scripted-409`]);
-    expect(fake.runnerIds(ORG)).toEqual(['scripted-409']);
+  test('a 409 for a runner exactly as sent is success without adoptExisting, and changes nothing', async () => {
+    // GIVEN the runner exists already exactly as the body describes it (a redelivered Create)
+    const seeded = fake.seedRunner(ORG, sampleBody('scripted-409'));
+    // WHEN created without AdoptExisting
+    const r = await create(props('scripted-409'));
+    // THEN the 409 was checked with a GET, and that is all
+    expect(r.PhysicalResourceId).toBe(`${ORG}/scripted-409`);
+    expect(calls()).toEqual([`POST ${RUNNERS}`, `GET ${RUNNERS}/scripted-409`]);
+    expect(fake.runners.get(`${ORG}/scripted-409`)).toEqual(seeded);
   });
 
   test('404 on delete is success, and delete is idempotent', async () => {
@@ -374,7 +374,7 @@ describe('fault matrix', () => {
   });
 
   test("409 on delete (still in use) fails with the API's message and keeps the runner", async () => {
-    // GIVEN a registered runner the orchestrator says is in use
+    // GIVEN a registered runner the orchestrator answers a scripted 409 for
     const p = props('busy');
     await create(p);
     withFault({ method: 'DELETE', fault: { kind: 'conflict' } });
@@ -449,7 +449,7 @@ describe('update', () => {
     // GIVEN a registered runner and another runner with the new id
     const oldP = props('first');
     await create(oldP);
-    fake.seedRunner(ORG, sampleBody('second'));
+    fake.seedRunner(ORG, sampleBody('second', { description: 'made by hand' }));
     // WHEN the id changes to the taken one
     // THEN the update fails and both stay as they were
     await expect(update(`${ORG}/first`, props('second'), oldP)).rejects.toThrow(/already exists.*adoptExisting/);
@@ -487,17 +487,21 @@ describe('rules', () => {
     // THEN the new one exists, the dropped one is gone, the hand-made one is still there
     expect(fake.ruleKeys(ORG)).toEqual(['router:development:', 'router:sandbox:', 'router:staging:shop']);
 
-    // WHEN the registration is deleted while the hand-made rule still points at the runner
-    // THEN the declared rules are gone, and the orchestrator's refusal is reported
-    await expect(remove(`${ORG}/router`, p2)).rejects.toThrow(/Cannot deregister runner "router".*runner rule/);
-    expect(fake.ruleKeys(ORG)).toEqual(['router:sandbox:']);
+    // WHEN the registration is deleted while an environment uses the runner
+    fake.useRunner(ORG, 'router', ['shop/dev']);
+    // THEN the orchestrator's refusal is reported, and nothing changed: every rule is still there
+    await expect(remove(`${ORG}/router`, p2)).rejects.toThrow(
+      /Cannot deregister runner "router".*runner router is in use by the environments: shop\/dev\). Nothing was changed/,
+    );
+    expect(fake.ruleKeys(ORG)).toEqual(['router:development:', 'router:sandbox:', 'router:staging:shop']);
     expect(fake.runnerIds(ORG)).toEqual(['router']);
 
-    // WHEN the user removes the hand-made rule and CloudFormation retries the delete
-    fake.rules.clear();
+    // WHEN the environment moves away and CloudFormation retries the delete
+    fake.useRunner(ORG, 'router', []);
     await remove(`${ORG}/router`, p2);
-    // THEN nothing is left
+    // THEN nothing is left: the server deleted the rules (the hand-made one too) with the runner
     expect(fake.runnerIds(ORG)).toEqual([]);
+    expect(fake.ruleKeys(ORG)).toEqual([]);
   });
 
   test('duplicates of a declared rule are reduced to one on update', async () => {
@@ -589,7 +593,7 @@ describe('failures and their reports', () => {
     // THEN the error names the first failure, the failed undo and what to do
     expect(err.message).toMatch(/^Orchestrator API createRunnerRule .* failed with HTTP 400/);
     expect(err.message).toContain(
-      'Undoing the create failed too, so runner "stuck" may still be registered in organization "acme": delete it',
+      'Undoing it failed too, so runner "stuck" may still be registered in organization "acme", and runner rules may be left',
     );
     expect(err.message).toMatch(/could not delete runner stuck: Orchestrator API deleteRunner .* HTTP 400/);
     // AND the log says why the undo failed (afterEach checks that no line holds the token)
@@ -614,7 +618,9 @@ describe('failures and their reports', () => {
     // THEN the message fits easily into a CloudFormation response and still says what to do
     expect(err.message.length).toBeLessThan(1000);
     expect(
-      err.message.startsWith('Runner "long" already exists in organization "acme" (runner long already exists; x'),
+      err.message.startsWith(
+        'Runner "long" already exists in organization "acme" with another configuration (runner long already exists; x',
+      ),
     ).toBe(true);
     expect(err.message).toContain('more characters)');
     expect(err.message).toContain('adoptExisting');

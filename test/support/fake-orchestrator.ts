@@ -11,15 +11,29 @@
  * either instead of processing it (`when: 'before'`, the default) or after the request has
  * changed the state (`when: 'after'`: the response is lost, the effect is not).
  *
- * Assumptions where the spec is silent (kept conservative): a rule must name an existing
- * runner (else 400); a rule identical to an existing one (runner, env type, project) is 409;
- * a runner that runner rules still point at is not deleted (409); optional job fields come
- * back as empty defaults ([] / {} / false), as a Go server with non-pointer fields returns them.
+ * Beyond the spec, it follows the real API server (stellwerk-labs/platform-orchestrator-cp,
+ * internal/api/runners.go, runners_utils.go, runner_rules.go, internal/model/runner_rules.go,
+ * runners.go and the runner_rules migration), with its status codes and messages:
+ * - `runner_configuration` is decoded strictly (Go's DisallowUnknownFields, nested objects
+ *   included; maps such as `job.environment` excepted): an unknown field is a 400;
+ * - job environment variables ORG_ID, DEPLOYMENT_ID, MODE, TOKEN, ENCRYPTING_KEY and
+ *   PLATFORM_ORCHESTRATOR_BASE_URL are reserved, RUNNER_GIT_SSH_KEYS must be a secret (400);
+ * - a PATCH's `runner_configuration` must keep the runner type and replaces the stored one's
+ *   top-level keys (`job`, `auth`) one by one (a shallow merge); an absent description or state
+ *   storage configuration is kept;
+ * - a runner rule's (project, environment type) pair is unique in the organization, whatever its
+ *   runner (409 naming the rule and its runner); a rule for an unknown runner is a 409 too;
+ * - DELETE of a runner that environments use is a 409 listing up to 10 of them as
+ *   `<project>/<env>` ({@link FakeOrchestrator.useRunner} marks them); otherwise the runner's
+ *   rules are deleted with it (ON DELETE CASCADE);
+ * - error bodies are `{"error": "HTTP-<status>", "message": ...}`.
+ * Optional job fields come back as empty defaults ([] / {} / false), as a Go server with
+ * non-pointer fields returns them.
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo, Socket } from 'net';
-import { validateSchema } from './openapi';
+import { loadSpec, validateSchema } from './openapi';
 
 export type FaultKind =
   | 'status' // respond with `status` (500, 502, 503, ...) and an Error body
@@ -43,6 +57,8 @@ export interface Fault {
 }
 
 export interface FaultRule {
+  /** Which service the fault applies to; Secrets Manager's path is its target (`secretsmanager.GetSecretValue`). @default 'orchestrator' */
+  readonly service?: 'orchestrator' | 'secretsmanager';
   readonly method?: string;
   /** Matches the request path (string: exact; RegExp: test). @default - any path */
   readonly path?: string | RegExp;
@@ -105,6 +121,8 @@ export class FakeOrchestrator {
   public readonly runners = new Map<string, Json>();
   /** Runner rules by id. */
   public readonly rules = new Map<string, Json>();
+  /** Environments (`<project>/<env>`) that use a runner, by `<org>/<runner>`: the server refuses to delete it. */
+  public readonly environmentsUsing = new Map<string, string[]>();
   /** Every request, in order. */
   public readonly requests: RecordedRequest[] = [];
   /** Request bodies that broke the OpenAPI schema (each also answered 400). */
@@ -174,6 +192,7 @@ export class FakeOrchestrator {
   public reset(): void {
     this.runners.clear();
     this.rules.clear();
+    this.environmentsUsing.clear();
     this.violations.length = 0;
     this.resetLog();
   }
@@ -190,6 +209,12 @@ export class FakeOrchestrator {
     const rule = this.toRule(orgId, body);
     this.rules.set(rule.id, rule);
     return rule;
+  }
+
+  /** Mark environments (`<project>/<env>`) as using a runner (none: no longer used). */
+  public useRunner(orgId: string, runnerId: string, environments: string[]): void {
+    if (environments.length === 0) this.environmentsUsing.delete(`${orgId}/${runnerId}`);
+    else this.environmentsUsing.set(`${orgId}/${runnerId}`, [...environments]);
   }
 
   /** Runner ids in an org, sorted. */
@@ -223,9 +248,10 @@ export class FakeOrchestrator {
     return this.orchestrator(req, res, url, raw);
   }
 
-  private takeFault(method: string, path: string): Fault | undefined {
+  private takeFault(method: string, path: string, service: 'orchestrator' | 'secretsmanager'): Fault | undefined {
     for (const f of this.faults) {
       if (f.left <= 0) continue;
+      if ((f.rule.service ?? 'orchestrator') !== service) continue;
       const m = f.rule.method === undefined || f.rule.method === method;
       const p =
         f.rule.path === undefined || (typeof f.rule.path === 'string' ? f.rule.path === path : f.rule.path.test(path));
@@ -265,10 +291,10 @@ export class FakeOrchestrator {
     };
 
     if (!authorized) {
-      return send(401, { error: 'API-401', message: 'missing or invalid bearer token' });
+      return send(401, { error: 'HTTP-401', message: 'missing or invalid bearer token' });
     }
 
-    const fault = this.takeFault(method, path);
+    const fault = this.takeFault(method, path, 'orchestrator');
     if (fault) record.fault = fault.kind;
     if (fault && (fault.when ?? 'before') === 'before') {
       return this.applyFault(fault, req, res, record, undefined);
@@ -366,8 +392,10 @@ export class FakeOrchestrator {
       const org = dec(runners[1]);
       const b = body('RunnerCreateBody');
       if (!b.ok) return b;
+      const refused = checkRunnerConfiguration(b.value.runner_configuration, 'create');
+      if (refused !== undefined) return this.error(400, refused);
       const key = `${org}/${b.value.id}`;
-      if (this.runners.has(key)) return this.error(409, `runner ${b.value.id} already exists`);
+      if (this.runners.has(key)) return this.error(409, `runner with id ${b.value.id} already exists`);
       const created = this.toRunner(org, b.value);
       this.runners.set(key, created);
       return this.respond(201, created, 'Runner');
@@ -383,23 +411,43 @@ export class FakeOrchestrator {
         const b = body('RunnerUpdateBody');
         if (!b.ok) return b;
         if (!existing) return this.error(404, 'runner not found');
-        const merged = {
-          id: existing.id,
-          description: b.value.description ?? existing.description,
-          runner_configuration: b.value.runner_configuration ?? existing.runner_configuration,
-          state_storage_configuration: b.value.state_storage_configuration ?? existing.state_storage_configuration,
+        const patch = b.value.runner_configuration;
+        let cfg = existing.runner_configuration;
+        if (patch !== undefined) {
+          const refused = checkRunnerConfiguration(patch, 'update');
+          if (refused !== undefined) return this.error(400, refused);
+          if (patch.type !== existing.runner_configuration.type) {
+            return this.error(
+              400,
+              `runner type ${patch.type} does not match existing runner type ${existing.runner_configuration.type}`,
+            );
+          }
+          // The server copies the patch's top-level keys over the stored configuration (maps.Copy).
+          cfg = { ...existing.runner_configuration, ...this.withJobDefaults(patch) };
+        }
+        const updated: Json = {
+          ...existing,
+          updated_at: this.now(),
+          runner_configuration: cfg,
+          state_storage_configuration: clone(
+            b.value.state_storage_configuration ?? existing.state_storage_configuration,
+          ),
         };
-        const updated = { ...this.toRunner(org, merged), created_at: existing.created_at };
+        if (b.value.description !== undefined) updated.description = b.value.description;
         this.runners.set(key, updated);
         return this.respond(200, updated, 'Runner');
       }
       if (method === 'DELETE') {
         if (!existing) return this.error(404, 'runner not found');
-        const referencing = [...this.rules.values()].filter((r) => r.org_id === org && r.runner_id === existing.id);
-        if (referencing.length > 0) {
-          return this.error(409, `runner is still referenced by ${referencing.length} runner rule(s)`);
+        const envs = (this.environmentsUsing.get(key) ?? []).slice(0, 10);
+        if (envs.length > 0) {
+          return this.error(409, `runner ${existing.id} is in use by the environments: ${envs.join(', ')}`);
         }
         this.runners.delete(key);
+        // runner_rules (org_id, runner_id) REFERENCES runners ON DELETE CASCADE
+        for (const r of [...this.rules.values()]) {
+          if (r.org_id === org && r.runner_id === existing.id) this.rules.delete(r.id);
+        }
         return { status: 204 };
       }
     }
@@ -407,16 +455,23 @@ export class FakeOrchestrator {
       const org = dec(rules[1]);
       const b = body('RunnerRuleCreateBody');
       if (!b.ok) return b;
-      if (!this.runners.has(`${org}/${b.value.runner_id}`))
-        return this.error(400, `runner ${b.value.runner_id} does not exist`);
-      const dup = [...this.rules.values()].find(
+      if (!b.value.runner_id) return this.error(400, 'runner_id is mandatory to create a runner rule');
+      // One rule per (project, environment type) in the organization, whatever its runner.
+      const taken = [...this.rules.values()].find(
         (r) =>
           r.org_id === org &&
-          r.runner_id === b.value.runner_id &&
           r.env_type_id === (b.value.env_type_id ?? '') &&
           r.project_id === (b.value.project_id ?? ''),
       );
-      if (dup) return this.error(409, `an identical rule exists: ${dup.id}`);
+      if (taken) {
+        return this.error(
+          409,
+          `runner rule conflicts with existing rule '${taken.id}' for runner '${taken.runner_id}'`,
+        );
+      }
+      if (!this.runners.has(`${org}/${b.value.runner_id}`)) {
+        return this.error(409, `runner '${b.value.runner_id}' not found`);
+      }
       const created = this.toRule(org, b.value);
       this.rules.set(created.id, created);
       return this.respond(201, created, 'RunnerRule');
@@ -427,13 +482,16 @@ export class FakeOrchestrator {
       for (const k of query.keys()) {
         if (!known.has(k)) return this.invalid(`GET ${path}: unknown query parameter ${k}`);
       }
-      const all = [...this.rules.values()].filter(
-        (r) =>
-          r.org_id === org &&
-          (!query.get('byRunnerId') || r.runner_id === query.get('byRunnerId')) &&
-          (!query.get('byEnvTypeId') || r.env_type_id === query.get('byEnvTypeId')) &&
-          (!query.get('byProjectId') || r.project_id === query.get('byProjectId')),
-      );
+      // byRunnerId is exact; byProjectId and byEnvTypeId select the rules effective there (unset matches).
+      const all = [...this.rules.values()]
+        .filter(
+          (r) =>
+            r.org_id === org &&
+            (!query.get('byRunnerId') || r.runner_id === query.get('byRunnerId')) &&
+            (!query.get('byEnvTypeId') || r.env_type_id === '' || r.env_type_id === query.get('byEnvTypeId')) &&
+            (!query.get('byProjectId') || r.project_id === '' || r.project_id === query.get('byProjectId')),
+        )
+        .sort((a, b) => (a.runner_id === b.runner_id ? cmp(a.id, b.id) : cmp(a.runner_id, b.runner_id)));
       const size = Math.min(Number(query.get('per_page') ?? 50) || 50, this.options.maxPageSize ?? 50);
       const offset = query.get('page') ? Number(Buffer.from(query.get('page')!, 'base64').toString('utf8')) : 0;
       const items = all.slice(offset, offset + size);
@@ -444,9 +502,11 @@ export class FakeOrchestrator {
     if (rule) {
       const existing = this.rules.get(dec(rule[2]));
       const mine = existing && existing.org_id === dec(rule[1]) ? existing : undefined;
-      if (method === 'GET') return mine ? this.respond(200, mine, 'RunnerRule') : this.error(404, 'rule not found');
+      if (method === 'GET') {
+        return mine ? this.respond(200, mine, 'RunnerRule') : this.error(404, 'runner rule not found');
+      }
       if (method === 'DELETE') {
-        if (!mine) return this.error(404, 'rule not found');
+        if (!mine) return this.error(404, 'runner rule not found');
         this.rules.delete(mine.id);
         return { status: 204 };
       }
@@ -456,11 +516,11 @@ export class FakeOrchestrator {
 
   private invalid(violation: string): { ok: false; status: number; body: Json } {
     this.violations.push(violation);
-    return { ok: false, status: 400, body: { error: 'API-400', message: violation } };
+    return { ok: false, status: 400, body: { error: 'HTTP-400', message: violation } };
   }
 
   private error(status: number, message: string): { status: number; body: Json } {
-    return this.respond(status, { error: `API-${status}`, message }, 'Error');
+    return this.respond(status, { error: `HTTP-${status}`, message }, 'Error');
   }
 
   private respond(status: number, body: Json, schema: string): { status: number; body: Json } {
@@ -474,14 +534,20 @@ export class FakeOrchestrator {
     return new Date(this.clock).toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
-  private toRunner(orgId: string, body: Json): Json {
-    const cfg = JSON.parse(JSON.stringify(body.runner_configuration));
+  /** A configuration as the Go server stores it: non-pointer job fields get their empty values. */
+  private withJobDefaults(config: Json): Json {
+    const cfg = clone(config);
     if (cfg?.type === 'serverless-ecs' && cfg.job) {
       cfg.job.security_groups = cfg.job.security_groups ?? [];
       cfg.job.is_public_ip_enabled = cfg.job.is_public_ip_enabled ?? false;
       cfg.job.environment = cfg.job.environment ?? {};
       cfg.job.secrets = cfg.job.secrets ?? {};
     }
+    return cfg;
+  }
+
+  private toRunner(orgId: string, body: Json): Json {
+    const cfg = this.withJobDefaults(body.runner_configuration);
     const now = this.now();
     const runner: Json = {
       org_id: orgId,
@@ -522,6 +588,16 @@ export class FakeOrchestrator {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify(body));
     };
+    const fault = this.takeFault(record.method, target, 'secretsmanager');
+    if (fault) {
+      record.fault = fault.kind;
+      if (fault.kind === 'hang') return; // never respond; close() destroys the socket
+      if (fault.kind === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      return send(fault.status ?? 500, { __type: 'InternalServiceError', message: 'scripted Secrets Manager error' });
+    }
     if (target !== 'secretsmanager.GetSecretValue') {
       return send(400, { __type: 'UnknownOperationException', message: `${target} is not implemented by the fake` });
     }
@@ -584,6 +660,66 @@ export class FakeOrchestrator {
         `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`,
     );
   }
+}
+
+function clone<T>(v: T): T {
+  return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const RESERVED_ENV = ['ORG_ID', 'DEPLOYMENT_ID', 'MODE', 'TOKEN', 'ENCRYPTING_KEY', 'PLATFORM_ORCHESTRATOR_BASE_URL'];
+const SENSITIVE_ENV = ['RUNNER_GIT_SSH_KEYS'];
+
+/**
+ * The server's strict check of a runner configuration (checkRunnerConfigurationStrict): the
+ * discriminator picks the schema, unknown fields are refused at any depth, and the job's
+ * environment must not set reserved or sensitive variables. Undefined when accepted, else the
+ * server's 400 message.
+ */
+function checkRunnerConfiguration(config: Json, kind: 'create' | 'update'): string | undefined {
+  const type = String(config?.type);
+  const schemas: Record<string, string> =
+    kind === 'create'
+      ? { 'serverless-ecs': 'ServerlessEcsRunnerConfiguration' }
+      : { 'serverless-ecs': 'ServerlessEcsRunnerConfigurationUpdateBody' };
+  const schema = schemas[type];
+  if (schema === undefined) return `runner type \`${type}\` not supported`;
+  const prefix = `the supplied runner configuration does not match the specified runner type ${type}: `;
+  const unknown = unknownField(config, { $ref: `#/components/schemas/${schema}` });
+  if (unknown !== undefined) return `${prefix}json: unknown field "${unknown}"`;
+  for (const name of Object.keys(config?.job?.environment ?? {})) {
+    if (RESERVED_ENV.includes(name)) {
+      return `${prefix}environment variable ${name} is reserved and cannot be set by the runner`;
+    }
+    if (SENSITIVE_ENV.includes(name)) {
+      return `${prefix}environment variable ${name} is sensitive and must be set using a secret`;
+    }
+  }
+  return undefined;
+}
+
+/** The first field of `value` that `schema` (a struct, as Go decodes it) does not declare. */
+function unknownField(value: Json, schema: Json): string | undefined {
+  let s = schema;
+  while (s?.$ref) s = loadSpec().components.schemas[String(s.$ref).replace('#/components/schemas/', '')];
+  if (value === null || typeof value !== 'object' || s === undefined) return undefined;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const u = unknownField(item, s.items);
+      if (u !== undefined) return u;
+    }
+    return undefined;
+  }
+  if (s.additionalProperties !== undefined || s.properties === undefined) return undefined; // a map
+  for (const [k, v] of Object.entries(value)) {
+    if (!(k in s.properties)) return k;
+    const u = unknownField(v, s.properties[k]);
+    if (u !== undefined) return u;
+  }
+  return undefined;
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
