@@ -41,7 +41,7 @@ beforeAll(() => {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_CONFIG_FILE: '/nonexistent/aws-config',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-    PO_API_TIMEOUT_MS: '250',
+    PO_API_TIMEOUT_MS: '1000',
     PO_API_RETRY_BASE_MS: '5',
     PO_API_RETRY_MAX_MS: '20',
     PO_API_MAX_ATTEMPTS: '4',
