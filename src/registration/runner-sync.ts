@@ -226,7 +226,9 @@ export async function reconcileRules(
     await client.deleteRunnerRule(rule.id);
     deleted.push(rule.id);
   }
-  return { created, moved, deleted, rules: [...kept.values()] };
+  // In declared order, so a repeated event returns the same result.
+  const rules = dedupe(desired).flatMap((spec) => kept.get(ruleKey(spec)) ?? []);
+  return { created, moved, deleted, rules };
 }
 
 function dedupe(specs: readonly RuleSpec[]): RuleSpec[] {
