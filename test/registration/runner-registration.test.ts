@@ -8,6 +8,7 @@ import { IConstruct } from 'constructs';
 import { EcsRunner } from '../../src/ecs-runner';
 import { RunnerErrors } from '../../src/errors';
 import { RunnerRegistration, RunnerRegistrationProps } from '../../src/registration';
+import { REPORT_RESERVE_MS, SECRET_TIMEOUT_MS, UNDO_DEADLINE_MS } from '../../src/registration/registration.lambda';
 import { HANDLER_BUNDLE, ensureBundled } from '../support/bundles';
 import { sampleBody } from '../support/fake-orchestrator';
 
@@ -423,6 +424,24 @@ describe('RunnerRegistration', () => {
       expect(g.Properties.RetentionInDays).toBe(365);
       expect(g.DeletionPolicy).toBe('Retain');
     }
+  });
+
+  test("the handler's timeout holds the secret read, an undo and the failure report beyond its API calls; the framework outlives it", () => {
+    // GIVEN a registration
+    const s = stack();
+    register(s, 'Registration');
+    // WHEN synthesized
+    const t = Template.fromStack(s);
+    const fns = Object.values(t.findResources('AWS::Lambda::Function'));
+    const handler = fns.find((f) => f.Properties.Handler === 'index.onEvent')!;
+    const framework = fns.find((f) => f.Properties.Handler === 'framework.onEvent')!;
+    // THEN the handler's budget (registration.lambda.ts) fits into its timeout with at least a minute for the API:
+    // the event's client deadline is cut to the remaining time less the undo and the report
+    const timeoutMs = handler.Properties.Timeout * 1000;
+    expect(timeoutMs - SECRET_TIMEOUT_MS - UNDO_DEADLINE_MS - REPORT_RESERVE_MS).toBeGreaterThanOrEqual(60_000);
+    expect(Number(handler.Properties.Environment.Variables.PO_API_DEADLINE_MS)).toBeLessThan(timeoutMs);
+    // AND the framework function, which reports the handler's error to CloudFormation, runs longer than the handler
+    expect(framework.Properties.Timeout).toBeGreaterThan(handler.Properties.Timeout);
   });
 
   test('properties: defaults, adoptExisting, RETAIN and rules', () => {
