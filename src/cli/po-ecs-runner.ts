@@ -4,8 +4,16 @@
  * Bundled (with commander and the CloudFormation client) into bin/po-ecs-runner.js.
  *
  * Exit codes: 0 success (status: in sync), 1 the operation failed, 2 usage or configuration
- * error, 3 status: the runner differs from the stack or is not registered.
+ * error (missing token, organization or AWS credentials included), 3 status: the runner differs
+ * from the stack or is not registered.
  * The API token is never printed.
+ *
+ * It follows the same rules as the registration custom resource (runner-sync.ts): registering
+ * a runner that exists exactly as described is a no-op, and a deregistration the orchestrator
+ * refuses (environments still use the runner) changes nothing and says which environments.
+ *
+ * API URL: --api-url, else $PO_API_URL (a self-hosted Stellwerk), else $HUMANITEC_API_URL, else
+ * the hosted orchestrator.
  */
 import { readFileSync } from 'fs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -22,6 +30,10 @@ import {
   tuningFromEnv,
 } from '../registration/api-client';
 import { RunnerExistsError, ensureRunner } from '../registration/runner-sync';
+
+// The AWS SDK is bundled at a fixed version: its notice that versions published after January
+// 2027 need Node 22 concerns those later versions, not this bundle, and is only noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -64,11 +76,15 @@ function addCommon(cmd: Command): Command {
     .option('--stack <name>', 'deployed CloudFormation stack whose RunnerCreateBody output describes the runner')
     .option('--region <region>', 'region of the stack (default: AWS_REGION or your AWS configuration)')
     .option('--runner-id <id>', 'which runner, when the stack (or file) has several')
-    .option('--body-file <path>', 'JSON file with the RunnerCreateBody, instead of --stack')
+    .option(
+      '--body-file <path>',
+      'instead of --stack: the file "cdk deploy --outputs-file" wrote, the output of ' +
+        '"aws cloudformation describe-stacks", or a RunnerCreateBody',
+    )
     .option('--org <id>', 'orchestrator organization (default: $HUMANITEC_ORG)')
     .option(
       '--api-url <url>',
-      `orchestrator API base URL (default: $HUMANITEC_API_URL, then $PO_API_URL for Stellwerk, then ${DEFAULT_API_URL})`,
+      `orchestrator API base URL (default: $PO_API_URL for a self-hosted Stellwerk, then $HUMANITEC_API_URL, then ${DEFAULT_API_URL})`,
     )
     .option(
       '--token <token>',
@@ -95,7 +111,9 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
     io.out(
       outcome === 'created'
         ? `Registered runner ${ctx.body.id} in organization ${ctx.orgId} (${ctx.client.apiUrl}).`
-        : `Adopted runner ${ctx.body.id} in organization ${ctx.orgId} and updated it to the configuration of ${ctx.source}.`,
+        : outcome === 'existed'
+          ? `Runner ${ctx.body.id} is already registered in organization ${ctx.orgId} exactly as in ${ctx.source}: nothing to do.`
+          : `Adopted runner ${ctx.body.id} in organization ${ctx.orgId} and updated it to the configuration of ${ctx.source}.`,
     );
   });
 
@@ -188,7 +206,7 @@ async function context(opts: CommonOptions, env: Record<string, string | undefin
     throw new UsageError('no API token: set HUMANITEC_AUTH_TOKEN (or pass --token)');
   }
   activeToken = token;
-  const apiUrl = opts.apiUrl ?? nonEmpty(env.HUMANITEC_API_URL) ?? nonEmpty(env.PO_API_URL) ?? DEFAULT_API_URL;
+  const apiUrl = opts.apiUrl ?? nonEmpty(env.PO_API_URL) ?? nonEmpty(env.HUMANITEC_API_URL) ?? DEFAULT_API_URL;
 
   const found =
     opts.stack !== undefined
@@ -218,6 +236,9 @@ async function context(opts: CommonOptions, env: Record<string, string | undefin
       apiUrl,
       log: opts.verbose ? io.err : undefined,
       ...definedOnly(tuningFromEnv(env)),
+      authHint:
+        `The token (--token or $HUMANITEC_AUTH_TOKEN) must be a valid API token of organization "${orgId}" at ` +
+        `${apiUrl} with permission to create, read, update and delete runners there.`,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -231,6 +252,17 @@ interface FoundBody {
   readonly orgFromStack?: string;
 }
 
+interface StackOutput {
+  readonly OutputKey?: string;
+  readonly OutputValue?: string;
+  readonly Description?: string;
+}
+
+/**
+ * The runner from a file: a bare RunnerCreateBody, the file `cdk deploy --outputs-file` writes
+ * (`{"<stack>": {"<output key>": "<value>"}}`), or `aws cloudformation describe-stacks` output
+ * (`{"Stacks": [{"StackName", "Outputs": [{OutputKey, OutputValue, Description}]}]}`).
+ */
 function bodyFromFile(file: string, runnerId: string | undefined): FoundBody {
   let text: string;
   try {
@@ -240,11 +272,100 @@ function bodyFromFile(file: string, runnerId: string | undefined): FoundBody {
       `cannot read --body-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  const body = parseBody(text, `--body-file ${file}`);
-  if (runnerId !== undefined && body.id !== runnerId) {
-    throw new UsageError(`--body-file ${file} describes runner "${body.id}", not --runner-id "${runnerId}"`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--body-file ${file} is not JSON`);
   }
-  return { body, source: file };
+  const where = `--body-file ${file}`;
+  if (json !== null && typeof json === 'object' && !Array.isArray(json) && 'id' in json) {
+    const body = parseBody(text, where);
+    if (runnerId !== undefined && body.id !== runnerId) {
+      throw new UsageError(`${where} describes runner "${body.id}", not --runner-id "${runnerId}"`);
+    }
+    return { body, source: file };
+  }
+  const stacks = stacksOfFile(json);
+  if (stacks === undefined) {
+    throw new UsageError(
+      `${where} is neither a RunnerCreateBody (id, runner_configuration, state_storage_configuration), nor the ` +
+        `file "cdk deploy --outputs-file" writes, nor "aws cloudformation describe-stacks" output`,
+    );
+  }
+  return chooseRunner(
+    stacks.flatMap((st) => candidatesOf(st.outputs, `stack ${st.name} in ${file}`)),
+    `${where}`,
+    runnerId,
+    stacks.flatMap((st) => st.outputs.map((o) => o.OutputKey ?? '')),
+  );
+}
+
+/** The stacks and their outputs in a cdk outputs file or describe-stacks output; undefined when neither. */
+function stacksOfFile(json: unknown): { name: string; outputs: StackOutput[] }[] | undefined {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const described = (json as { Stacks?: unknown }).Stacks;
+  if (described !== undefined) {
+    if (!Array.isArray(described)) return undefined;
+    return described.map((st: { StackName?: unknown; Outputs?: unknown }, i) => ({
+      name: typeof st?.StackName === 'string' ? st.StackName : `#${i + 1}`,
+      outputs: Array.isArray(st?.Outputs) ? (st.Outputs as StackOutput[]) : [],
+    }));
+  }
+  const entries = Object.entries(json as Record<string, unknown>);
+  const isOutputs = (v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+  if (entries.length === 0 || !entries.every(([, v]) => isOutputs(v))) return undefined;
+  return entries.map(([name, outputs]) => ({
+    name,
+    outputs: Object.entries(outputs as Record<string, string>).map(([k, v]) => ({ OutputKey: k, OutputValue: v })),
+  }));
+}
+
+interface Candidate {
+  readonly key: string;
+  readonly body: RunnerCreateBody;
+  readonly org?: string;
+  readonly where: string;
+}
+
+/** The RunnerCreateBody outputs among a stack's outputs. */
+function candidatesOf(outputs: readonly StackOutput[], where: string): Candidate[] {
+  return outputs
+    .filter((o) => (o.OutputKey ?? '').includes('RunnerCreateBody') && typeof o.OutputValue === 'string')
+    .map((o) => ({
+      key: o.OutputKey!,
+      body: parseBody(o.OutputValue!, `output ${o.OutputKey} of ${where}`),
+      org: /\(org ([^)\s]+)\)/.exec(o.Description ?? '')?.[1],
+      where,
+    }));
+}
+
+/** The one runner: the only one, or the one `runnerId` names; a usage error listing them otherwise. */
+function chooseRunner(
+  candidates: Candidate[],
+  where: string,
+  runnerId: string | undefined,
+  outputKeys: string[],
+): FoundBody {
+  if (candidates.length === 0) {
+    const keys = outputKeys.filter((k) => k !== '').join(', ');
+    throw new UsageError(
+      `${where} has no output whose key contains "RunnerCreateBody" (outputs: ${keys === '' ? 'none' : keys})`,
+    );
+  }
+  const ids = [...new Set(candidates.map((c) => c.body.id))].join(', ');
+  const chosen = runnerId === undefined ? candidates : candidates.filter((c) => c.body.id === runnerId);
+  if (chosen.length === 0) throw new UsageError(`${where} has no runner "${runnerId}"; its runners: ${ids}`);
+  if (chosen.length > 1) {
+    throw new UsageError(
+      runnerId === undefined
+        ? `${where} has several runners (${ids}): choose one with --runner-id`
+        : `${where} has runner "${runnerId}" more than once (${chosen.map((c) => c.where).join('; ')})`,
+    );
+  }
+  const c = chosen[0];
+  return { body: c.body, source: `${c.where} (output ${c.key})`, orgFromStack: c.org };
 }
 
 async function bodyFromStack(
@@ -253,7 +374,7 @@ async function bodyFromStack(
   runnerId: string | undefined,
 ): Promise<FoundBody> {
   const cfn = new CloudFormationClient(region !== undefined ? { region } : {});
-  let outputs: { OutputKey?: string; OutputValue?: string; Description?: string }[];
+  let outputs: StackOutput[];
   try {
     const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     outputs = res.Stacks?.[0]?.Outputs ?? [];
@@ -265,35 +386,23 @@ async function bodyFromStack(
     if (/region is missing/i.test(err.message)) {
       throw new UsageError('no AWS region: pass --region or set AWS_REGION');
     }
+    if (err.name === 'CredentialsProviderError' || /could not load credentials/i.test(err.message)) {
+      throw new UsageError(
+        `no AWS credentials to read stack "${stackName}" (${err.message}). Configure them (aws configure, ` +
+          'aws sso login, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or pass --body-file with ' +
+          'the file "cdk deploy --outputs-file" wrote',
+      );
+    }
     throw new Error(`cannot read stack "${stackName}": ${err.name}: ${err.message}`);
   } finally {
     cfn.destroy();
   }
-  const candidates = outputs
-    .filter((o) => (o.OutputKey ?? '').includes('RunnerCreateBody') && o.OutputValue !== undefined)
-    .map((o) => ({
-      key: o.OutputKey!,
-      body: parseBody(o.OutputValue!, `output ${o.OutputKey} of stack ${stackName}`),
-      org: /\(org ([^)\s]+)\)/.exec(o.Description ?? '')?.[1],
-    }));
-  if (candidates.length === 0) {
-    const keys = outputs.map((o) => o.OutputKey).join(', ');
-    throw new UsageError(
-      `stack "${stackName}" has no output whose key contains "RunnerCreateBody" (outputs: ${keys === '' ? 'none' : keys})`,
-    );
-  }
-  const chosen = runnerId === undefined ? candidates : candidates.filter((c) => c.body.id === runnerId);
-  if (chosen.length === 0) {
-    throw new UsageError(
-      `stack "${stackName}" has no runner "${runnerId}"; its runners: ${candidates.map((c) => c.body.id).join(', ')}`,
-    );
-  }
-  if (chosen.length > 1) {
-    throw new UsageError(
-      `stack "${stackName}" has several runners (${chosen.map((c) => c.body.id).join(', ')}): choose one with --runner-id`,
-    );
-  }
-  return { body: chosen[0].body, source: `stack ${stackName} (output ${chosen[0].key})`, orgFromStack: chosen[0].org };
+  return chooseRunner(
+    candidatesOf(outputs, `stack ${stackName}`),
+    `stack "${stackName}"`,
+    runnerId,
+    outputs.map((o) => o.OutputKey ?? ''),
+  );
 }
 
 function parseBody(text: string, where: string): RunnerCreateBody {
@@ -348,13 +457,13 @@ export async function main(argv: string[], env: Record<string, string | undefine
       return EXIT_FAILED;
     }
     if (e instanceof OrchestratorApiError) {
+      // A 401 or 403 carries the client's hint about the token already (authHint above).
       const hint =
-        e.status === 401 || e.status === 403
-          ? ' Check the API token and its permissions in the organization.'
-          : e.status === 409 && e.operation === 'deleteRunner'
-            ? ' The runner is still in use: move its environments and runner rules to another runner first.'
-            : '';
-      io.err(`po-ecs-runner: ${redact(e.message)}.${hint}`);
+        e.status === 409 && e.operation === 'deleteRunner'
+          ? ' Nothing was changed: the runner and its runner rules are still registered. Move those ' +
+            'environments to another runner (or delete them), then deregister again.'
+          : '';
+      io.err(`po-ecs-runner: ${redact(e.message)}${e.message.endsWith('.') ? '' : '.'}${hint}`);
       return EXIT_FAILED;
     }
     io.err(`po-ecs-runner: ${redact((e as Error)?.message ?? String(e))}`);

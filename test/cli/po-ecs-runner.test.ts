@@ -49,8 +49,8 @@ interface Result {
 }
 
 /** Runs the CLI asynchronously (the fake server lives in this process). */
-async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
-  const base: Record<string, string | undefined> = {
+function baseEnv(): Record<string, string | undefined> {
+  return {
     PATH: process.env.PATH,
     HOME: dir,
     HUMANITEC_AUTH_TOKEN: TOKEN,
@@ -69,10 +69,14 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
     PO_API_RETRY_MAX_MS: '20',
     PO_API_MAX_ATTEMPTS: '3',
   };
-  const merged = Object.fromEntries(Object.entries({ ...base, ...env }).filter(([, v]) => v !== undefined)) as Record<
-    string,
-    string
-  >;
+}
+
+function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
+}
+
+async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
+  const merged = definedEnv({ ...baseEnv(), ...env });
   // Only resolve in the callback: an expect failing there would not reach the test, which would
   // then wait for its timeout instead.
   const result = await new Promise<Result>((resolve) => {
@@ -238,7 +242,9 @@ describe('po-ecs-runner', () => {
     const wrong = await cli(['status', '--stack', STACK], { HUMANITEC_AUTH_TOKEN: `${TOKEN}-wrong` });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('HTTP 401');
-    expect(wrong.stderr).toContain('Check the API token');
+    expect(wrong.stderr).toContain(
+      `The token (--token or $HUMANITEC_AUTH_TOKEN) must be a valid API token of organization "${ORG}"`,
+    );
     expect(wrong.stderr).not.toContain(`${TOKEN}-wrong`);
     // an API that echoes the header: exit 1, redacted
     fake.inject({ fault: { kind: 'echo-auth' }, times: 3 });
@@ -249,16 +255,161 @@ describe('po-ecs-runner', () => {
     expect((await cli(['reigster'])).code).toBe(2);
   });
 
-  test('deregister of a runner in use fails with the API message', async () => {
-    // GIVEN a registered runner the orchestrator says is in use
+  test('deregister of a runner in use changes nothing and names the environments', async () => {
+    // GIVEN a registered runner with a rule, used by an environment
     fake.seedRunner(ORG, sampleBody('stack-runner'));
-    fake.inject({ method: 'DELETE', fault: { kind: 'conflict' } });
+    fake.seedRule(ORG, { runner_id: 'stack-runner', env_type_id: 'development' });
+    fake.useRunner(ORG, 'stack-runner', ['shop/dev']);
     // WHEN deregistered
     const r = await cli(['deregister', '--stack', STACK]);
-    // THEN exit 1 with the API's message, and the runner stays
+    // THEN exit 1 with the server's message and what to do
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('HTTP 409');
-    expect(r.stderr).toContain('scripted conflict');
+    expect(r.stderr).toContain('HTTP 409: HTTP-409: runner stack-runner is in use by the environments: shop/dev');
+    expect(r.stderr).toContain('Nothing was changed: the runner and its runner rules are still registered.');
+    // AND only the DELETE was sent: runner and rule are still there
+    expect(fake.apiCalls().map((c) => c.method)).toEqual(['DELETE']);
+    expect(fake.runnerIds(ORG)).toEqual(['stack-runner']);
+    expect(fake.ruleKeys(ORG)).toEqual(['stack-runner:development:']);
+  });
+
+  test('register twice: the second run finds the runner exactly as described and changes nothing', async () => {
+    // GIVEN a registered runner
+    expect((await cli(['register', '--stack', STACK])).code).toBe(0);
+    const before = fake.runners.get(`${ORG}/stack-runner`);
+    // WHEN registered again, without --adopt-existing
+    const again = await cli(['register', '--stack', STACK]);
+    // THEN exit 0, a no-op that says so
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Runner stack-runner is already registered in organization ${ORG} exactly as in`);
+    expect(fake.runners.get(`${ORG}/stack-runner`)).toEqual(before);
+    expect(fake.runnerIds(ORG)).toEqual(['stack-runner']);
+  });
+
+  test('--body-file takes the cdk --outputs-file file and describe-stacks output; --runner-id chooses', async () => {
+    // GIVEN the file `cdk deploy --outputs-file` writes, with two stacks and three runners
+    const outputsFile = path.join(dir, 'cdk-outputs.json');
+    writeFileSync(
+      outputsFile,
+      JSON.stringify({
+        RunnerStack: { BucketName: 'b', RunnerRunnerCreateBody1A2B3C4D: JSON.stringify(sampleBody('file-a')) },
+        OtherStack: {
+          BlueRunnerCreateBodyABCD: JSON.stringify(sampleBody('file-b')),
+          GreenRunnerCreateBodyABCD: JSON.stringify(sampleBody('file-c')),
+        },
+      }),
+    );
+    // WHEN registered without --runner-id
+    const ambiguous = await cli(['register', '--body-file', outputsFile]);
+    // THEN exit 2, listing the runners
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(
+      `--body-file ${outputsFile} has several runners (file-a, file-b, file-c): choose one with --runner-id`,
+    );
+    // WHEN one is chosen
+    const chosen = await cli(['register', '--body-file', outputsFile, '--runner-id', 'file-b']);
+    expect(chosen.code).toBe(0);
+    expect(chosen.stdout).toContain('Registered runner file-b');
+    // AND an unknown one is refused, naming the runners there are
+    const unknown = await cli(['status', '--body-file', outputsFile, '--runner-id', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('has no runner "nope"; its runners: file-a, file-b, file-c');
+
+    // GIVEN `aws cloudformation describe-stacks --stack-name RunnerStack` output (with the org in the description)
+    const described = path.join(dir, 'describe-stacks.json');
+    writeFileSync(
+      described,
+      JSON.stringify({
+        Stacks: [
+          {
+            StackName: 'RunnerStack',
+            StackStatus: 'CREATE_COMPLETE',
+            Outputs: [
+              { OutputKey: 'BucketName', OutputValue: 'b' },
+              {
+                OutputKey: 'RunnerRunnerCreateBody1A2B3C4D',
+                OutputValue: JSON.stringify(sampleBody('described')),
+                Description: `Platform Orchestrator RunnerCreateBody of runner described (org ${ORG})`,
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    // WHEN registered from it, without HUMANITEC_ORG
+    const fromDescribe = await cli(['register', '--body-file', described], { HUMANITEC_ORG: undefined });
+    // THEN the org came from the output's description
+    expect(fromDescribe.code).toBe(0);
+    expect(fake.runnerIds(ORG)).toEqual(['described', 'file-b']);
+    // AND a file that is none of the three forms is refused clearly
+    const odd = path.join(dir, 'odd.json');
+    writeFileSync(odd, JSON.stringify([1, 2]));
+    const bad = await cli(['status', '--body-file', odd]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('is neither a RunnerCreateBody');
+  });
+
+  test('a refused connection names its cause and address', async () => {
+    // GIVEN an API URL where nothing listens
+    const closed = await FakeOrchestrator.start({ token: TOKEN });
+    const url = closed.url;
+    await closed.close();
+    // WHEN the status is asked
+    const r = await cli(['status', '--stack', STACK], { HUMANITEC_API_URL: url });
+    // THEN exit 1, naming ECONNREFUSED and host:port
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`failed: ECONNREFUSED ${new URL(url).host} (network error)`);
+  });
+
+  test('missing AWS credentials is a configuration error (exit 2) with a hint, and nothing is called', async () => {
+    // GIVEN no credentials anywhere (no variables, no files, no instance metadata), and a loopback endpoint
+    const r = await cli(['register', '--stack', STACK], {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+    });
+    // THEN exit 2 with what to configure, and no request reached CloudFormation or the orchestrator
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no AWS credentials to read stack "${STACK}"`);
+    expect(r.stderr).toContain('or pass --body-file with the file "cdk deploy --outputs-file" wrote');
+    expect(fake.requests).toEqual([]);
+  });
+
+  test('the API URL: --api-url, else PO_API_URL, else HUMANITEC_API_URL', async () => {
+    // GIVEN PO_API_URL at the fake and HUMANITEC_API_URL where nothing listens
+    const closed = await FakeOrchestrator.start({ token: TOKEN });
+    const dead = closed.url;
+    await closed.close();
+    // WHEN / THEN PO_API_URL wins over HUMANITEC_API_URL
+    const po = await cli(['register', '--stack', STACK], { PO_API_URL: fake.url, HUMANITEC_API_URL: dead });
+    expect(po.code).toBe(0);
+    // AND --api-url wins over both
+    const flag = await cli(['status', '--stack', STACK, '--api-url', fake.url], {
+      PO_API_URL: dead,
+      HUMANITEC_API_URL: dead,
+    });
+    expect(flag.code).toBe(0);
+  });
+
+  test('no warning or deprecation on stderr: --help and a real command under --throw-deprecation', async () => {
+    // GIVEN node --throw-deprecation (a deprecation would be thrown and exit non-zero)
+    const run = (args: string[]) =>
+      new Promise<Result>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--throw-deprecation', '--trace-warnings', CLI_BUNDLE, ...args],
+          // Without the tests' AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: the CLI must quiet the SDK itself.
+          {
+            env: definedEnv({ ...baseEnv(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined }),
+            timeout: 30_000,
+          },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    // WHEN help is printed, and a runner is registered from the stack (CloudFormation SDK, fetch)
+    const help = await run(['--help']);
+    const reg = await run(['register', '--stack', STACK]);
+    // THEN both succeed with nothing on stderr
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(reg).toMatchObject({ code: 0, stderr: '' });
     expect(fake.runnerIds(ORG)).toEqual(['stack-runner']);
   });
 
