@@ -4,10 +4,10 @@
  */
 import { execFile } from 'child_process';
 import { randomUUID } from 'crypto';
-import { mkdtempSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { CLI_BUNDLE, ensureBundled } from '../support/bundles';
+import { CLI_BUNDLE, ROOT, ensureBundled } from '../support/bundles';
 import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 
 const TOKEN = `hum-cli-${randomUUID()}`;
@@ -387,6 +387,18 @@ describe('po-ecs-runner', () => {
       HUMANITEC_API_URL: dead,
     });
     expect(flag.code).toBe(0);
+  });
+
+  test('engines states the tested Node line, which the bundles target and the running Node satisfies', () => {
+    // GIVEN package.json and the bundler's target
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+    const bundler = readFileSync(path.join(ROOT, 'scripts', 'bundle.mjs'), 'utf8');
+    // THEN the lower bound is Node 20 (CI runs Node 20; jsii needs 20.16), no upper bound is claimed
+    expect(pkg.engines.node).toBe('>=20.16.0');
+    expect(bundler).toContain("target: 'node20'");
+    // AND this Node satisfies it
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    expect(major > 20 || (major === 20 && minor >= 16)).toBe(true);
   });
 
   test('no warning or deprecation on stderr: --help and a real command under --throw-deprecation', async () => {
