@@ -646,3 +646,90 @@ describe('pure helpers', () => {
     expect(update.description).toBe('');
   });
 });
+
+describe('the fake follows the real API server (platform-orchestrator-cp)', () => {
+  test('a PATCH replaces the top-level keys of runner_configuration it names and keeps the others', async () => {
+    // GIVEN a runner with a session name
+    const { c } = client();
+    const body = sampleBody('shallow');
+    body.runner_configuration.auth.session_name = 'kept-session';
+    await c.createRunner(body);
+    // WHEN a PATCH names only `type` and `job`
+    const job = { ...body.runner_configuration.job, cluster: 'other-cluster' };
+    const r = await c.updateRunner('shallow', { runner_configuration: { type: 'serverless-ecs', job } });
+    // THEN the job is the new one, the auth the stored one, and description and state storage are kept
+    expect(r.runner_configuration).toMatchObject({
+      job: { cluster: 'other-cluster' },
+      auth: { session_name: 'kept-session' },
+    });
+    expect(r.description).toBe('runner shallow');
+    expect(r.state_storage_configuration).toEqual(body.state_storage_configuration);
+  });
+
+  test('strict decoding and reserved variables are 400s with the server messages, on create and update', async () => {
+    const { c } = client();
+    const unknown = sampleBody('strict-fake');
+    unknown.runner_configuration.auth.external_id = 'x';
+    const e1 = await failure(c.createRunner(unknown));
+    expect(e1.status).toBe(400);
+    expect(e1.apiMessage).toBe(
+      'the supplied runner configuration does not match the specified runner type serverless-ecs: json: unknown field "external_id"',
+    );
+    await c.createRunner(sampleBody('strict-fake'));
+    const sensitive = sampleBody('strict-fake');
+    sensitive.runner_configuration.job.environment = { RUNNER_GIT_SSH_KEYS: 'k' };
+    const e2 = await failure(c.updateRunner('strict-fake', updateBodyFromCreateBody(sensitive)));
+    expect(e2.apiMessage).toBe(
+      'the supplied runner configuration does not match the specified runner type serverless-ecs: environment variable RUNNER_GIT_SSH_KEYS is sensitive and must be set using a secret',
+    );
+    // AND a map (job.environment) may hold any name that is not reserved
+    const fine = sampleBody('strict-fake');
+    fine.runner_configuration.job.environment = { ANYTHING: 'v' };
+    await c.updateRunner('strict-fake', updateBodyFromCreateBody(fine));
+  });
+
+  test('rules: one per (project, environment type) in the org, whatever the runner; removed with their runner', async () => {
+    // GIVEN two runners and a rule for one of them
+    const { c } = client();
+    await c.createRunner(sampleBody('one'));
+    await c.createRunner(sampleBody('two'));
+    const rule = await c.createRunnerRule({ runner_id: 'one', env_type_id: 'development' });
+    // WHEN the other runner asks for the same pair
+    const e = await failure(c.createRunnerRule({ runner_id: 'two', env_type_id: 'development' }));
+    // THEN 409 naming the rule and its runner
+    expect(e.status).toBe(409);
+    expect(e.apiMessage).toBe(`runner rule conflicts with existing rule '${rule.id}' for runner 'one'`);
+    // AND a rule for a runner that does not exist is a 409 too
+    expect((await failure(c.createRunnerRule({ runner_id: 'three', project_id: 'p' }))).apiMessage).toBe(
+      "runner 'three' not found",
+    );
+    // AND byEnvTypeId lists the rules effective there (a rule without env type applies everywhere)
+    await c.createRunnerRule({ runner_id: 'two', project_id: 'shop' });
+    expect((await c.listRunnerRules({ byEnvTypeId: 'development' })).map((r) => r.runner_id).sort()).toEqual([
+      'one',
+      'two',
+    ]);
+    // WHEN runner one is deleted
+    await c.deleteRunner('one');
+    // THEN its rule went with it
+    expect(fake.ruleKeys(ORG)).toEqual(['two::shop']);
+  });
+
+  test('DELETE of a runner in use is a 409 listing at most 10 environments, and changes nothing', async () => {
+    const { c } = client();
+    await c.createRunner(sampleBody('used'));
+    await c.createRunnerRule({ runner_id: 'used', project_id: 'shop' });
+    fake.useRunner(
+      ORG,
+      'used',
+      Array.from({ length: 12 }, (_, i) => `p/e${i}`),
+    );
+    const e = await failure(c.deleteRunner('used'));
+    expect(e.status).toBe(409);
+    expect(e.apiMessage).toBe(
+      `runner used is in use by the environments: ${Array.from({ length: 10 }, (_, i) => `p/e${i}`).join(', ')}`,
+    );
+    expect(fake.runnerIds(ORG)).toEqual(['used']);
+    expect(fake.ruleKeys(ORG)).toEqual(['used::shop']);
+  });
+});
