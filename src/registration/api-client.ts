@@ -126,6 +126,11 @@ export class OrchestratorApiError extends Error {
    * no response, a 5xx, or an unreadable success. A create that fails this way may have created.
    */
   public readonly mayHaveSucceeded: boolean;
+  /**
+   * For a createRunner 409: false when no runner has the id (the real server also answers 409
+   * for an organization that does not exist), so the conflict is not "already exists".
+   */
+  public readonly idTaken: boolean | undefined;
 
   constructor(init: {
     message: string;
@@ -138,6 +143,7 @@ export class OrchestratorApiError extends Error {
     networkCode?: string;
     attempts: number;
     mayHaveSucceeded?: boolean;
+    idTaken?: boolean;
   }) {
     super(init.message);
     this.name = 'OrchestratorApiError';
@@ -150,6 +156,7 @@ export class OrchestratorApiError extends Error {
     this.networkCode = init.networkCode;
     this.attempts = init.attempts;
     this.mayHaveSucceeded = init.mayHaveSucceeded ?? false;
+    this.idTaken = init.idTaken;
     Object.setPrototypeOf(this, OrchestratorApiError.prototype);
   }
 
@@ -281,7 +288,26 @@ export class OrchestratorClient {
         mayHaveSucceeded: true,
       });
     }
-    if (existing && diffRunner(body, existing).length === 0) {
+    if (existing === undefined) {
+      // The real server also answers 409 when the organization does not exist ("organization not
+      // found"): a conflict that is not about the runner id, so no "already exists".
+      const conflict = r.error();
+      throw new OrchestratorApiError({
+        message:
+          `${conflict.message}; yet there is no runner ${body.id} (GET answered 404), so the conflict is not ` +
+          `about the runner id: check the organization id "${this.orgId}" and the API URL ${this.apiUrl}`,
+        status: conflict.status,
+        operation: conflict.operation,
+        method: conflict.method,
+        path: conflict.path,
+        apiError: conflict.apiError,
+        responseText: conflict.responseText,
+        attempts: conflict.attempts,
+        mayHaveSucceeded: false,
+        idTaken: false,
+      });
+    }
+    if (diffRunner(body, existing).length === 0) {
       this.#o.log(
         r.ambiguous
           ? `createRunner: ${body.id} exists as sent: an earlier attempt created it`

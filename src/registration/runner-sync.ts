@@ -106,7 +106,7 @@ export async function ensureRunner(
     const { runner, existed } = await client.createRunnerOrFindIdentical(body);
     return { runner, outcome: existed ? 'existed' : 'created' };
   } catch (e) {
-    if (!isApiError(e, 409)) throw e;
+    if (!isApiError(e, 409) || e.idTaken === false) throw e;
     if (!adoptExisting) throw new RunnerExistsError(body.id, client.orgId, adoptHint, e);
     return { runner: await client.updateRunner(body.id, updateBodyFromCreateBody(body)), outcome: 'adopted' };
   }

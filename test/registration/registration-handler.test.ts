@@ -360,6 +360,26 @@ describe('fault matrix', () => {
     expect(fake.runners.get(`${ORG}/scripted-409`)).toEqual(seeded);
   });
 
+  test('a 409 on create for an organization that does not exist is not "already exists"', async () => {
+    // GIVEN the real server's answer to a POST into an unknown organization
+    withFault({
+      method: 'POST',
+      path: RUNNERS,
+      fault: {
+        kind: 'body',
+        status: 409,
+        body: JSON.stringify({ error: 'HTTP-409', message: 'organization not found' }),
+      },
+    });
+    // WHEN created, even with AdoptExisting
+    const err = (await create(props('no-org', { AdoptExisting: 'true' })).catch((e: Error) => e)) as Error;
+    // THEN the error says the conflict is not about the runner id, and nothing was adopted or created
+    expect(err.message).toContain('failed with HTTP 409: HTTP-409: organization not found');
+    expect(err.message).toContain('so the conflict is not about the runner id: check the organization id "acme"');
+    expect(calls()).toEqual([`POST ${RUNNERS}`, `GET ${RUNNERS}/no-org`]);
+    expect(fake.runnerIds(ORG)).toEqual([]);
+  });
+
   test('404 on delete is success, and delete is idempotent', async () => {
     // GIVEN a runner deleted outside the stack, and a scripted 404
     const p = props('gone');
@@ -607,6 +627,7 @@ describe('failures and their reports', () => {
 
   test('a 409 with a 6000-character message on create gives a short error that starts with the useful part', async () => {
     // GIVEN an API whose conflict message is 6000 characters long
+    fake.seedRunner(ORG, sampleBody('long', { description: 'made by hand' }));
     const message = `runner long already exists; ${'x'.repeat(6000)}`;
     withFault({
       method: 'POST',
