@@ -120,9 +120,12 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
   addCommon(
     program
       .command('deregister')
-      .description('delete the runner from the orchestrator (succeeds when it is not there)'),
+      .description(
+        'delete the runner from the orchestrator (succeeds when it is not there); with --org and --runner-id ' +
+          'alone, the runner of that id (e.g. one left behind by a failed stack)',
+      ),
   ).action(async (opts: CommonOptions) => {
-    const ctx = await context(opts, env);
+    const ctx = await context(opts, env, true);
     const existed = await ctx.client.deleteRunner(ctx.body.id);
     io.out(
       existed
@@ -194,12 +197,17 @@ function printComparison(desired: RunnerCreateBody, actual: unknown, differences
   rows.forEach((r) => io.out(line(r)));
 }
 
-async function context(opts: CommonOptions, env: Record<string, string | undefined>): Promise<Context> {
+/** @param idOnly whether --runner-id alone may name the runner (deregister needs nothing but its id) */
+async function context(opts: CommonOptions, env: Record<string, string | undefined>, idOnly = false): Promise<Context> {
   if (opts.stack !== undefined && opts.bodyFile !== undefined) {
     throw new UsageError('give either --stack or --body-file, not both');
   }
-  if (opts.stack === undefined && opts.bodyFile === undefined) {
-    throw new UsageError('say which runner: --stack <name> (reads its RunnerCreateBody output) or --body-file <path>');
+  const byIdOnly = idOnly && opts.stack === undefined && opts.bodyFile === undefined && opts.runnerId !== undefined;
+  if (opts.stack === undefined && opts.bodyFile === undefined && !byIdOnly) {
+    throw new UsageError(
+      'say which runner: --stack <name> (reads its RunnerCreateBody output) or --body-file <path>' +
+        (idOnly ? ', or --org <id> with --runner-id <id>' : ''),
+    );
   }
   const token = opts.token ?? nonEmpty(env.HUMANITEC_AUTH_TOKEN);
   if (token === undefined || token.trim() === '') {
@@ -208,8 +216,10 @@ async function context(opts: CommonOptions, env: Record<string, string | undefin
   activeToken = token;
   const apiUrl = opts.apiUrl ?? nonEmpty(env.PO_API_URL) ?? nonEmpty(env.HUMANITEC_API_URL) ?? DEFAULT_API_URL;
 
-  const found =
-    opts.stack !== undefined
+  const found: FoundBody = byIdOnly
+    ? // Only the id is read (deregister).
+      { body: { id: opts.runnerId! } as RunnerCreateBody, source: `--runner-id ${opts.runnerId}` }
+    : opts.stack !== undefined
       ? await bodyFromStack(opts.stack, opts.region, opts.runnerId)
       : bodyFromFile(opts.bodyFile!, opts.runnerId);
   const envOrg = nonEmpty(env.HUMANITEC_ORG);

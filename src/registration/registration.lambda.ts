@@ -367,7 +367,7 @@ async function undoLostCreate(
     return new Error(
       `${cause.message}. The create may have registered ${where} (an attempt's response was lost), and checking ` +
         `failed too (${why}). A deploy with the same configuration takes an identical runner over without ` +
-        `adoptExisting; to remove it instead: po-ecs-runner deregister --org ${p.orgId} --runner-id ${p.body.id} ...`,
+        `adoptExisting; to remove it instead: po-ecs-runner deregister --org ${p.orgId} --runner-id ${p.body.id}`,
     );
   }
 }

@@ -272,6 +272,23 @@ describe('po-ecs-runner', () => {
     expect(fake.ruleKeys(ORG)).toEqual(['stack-runner:development:']);
   });
 
+  test('deregister --org --runner-id alone removes a runner left behind by a failed stack', async () => {
+    // GIVEN a runner with a rule, and no stack or file that describes it
+    fake.seedRunner(ORG, sampleBody('left-behind'));
+    fake.seedRule(ORG, { runner_id: 'left-behind', project_id: 'shop' });
+    // WHEN deregistered by id
+    const r = await cli(['deregister', '--org', ORG, '--runner-id', 'left-behind']);
+    // THEN it is gone, with its rule (the server deletes them together)
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Deregistered runner left-behind from organization ${ORG}.`);
+    expect(fake.runnerIds(ORG)).toEqual([]);
+    expect(fake.ruleKeys(ORG)).toEqual([]);
+    // AND register still needs a description of the runner
+    const reg = await cli(['register', '--runner-id', 'left-behind']);
+    expect(reg.code).toBe(2);
+    expect(reg.stderr).toContain('say which runner: --stack <name>');
+  });
+
   test('register twice: the second run finds the runner exactly as described and changes nothing', async () => {
     // GIVEN a registered runner
     expect((await cli(['register', '--stack', STACK])).code).toBe(0);
