@@ -338,7 +338,9 @@ class RegistrationProvider extends Construct {
       handler: 'index.onEvent',
       runtime: lambda.Runtime.NODEJS_24_X,
       memorySize: 256,
-      // The client's overall deadline, plus time for the secret and a clean error report.
+      // The client's overall deadline, plus time for the secret and a clean error report. The
+      // handler cuts every deadline to its remaining time less an undo (45 s) and the report
+      // (10 s), so it throws its own error before this timeout (registration.lambda.ts, Budget).
       timeout: Duration.millis(DEFAULT_DEADLINE_MS + 60_000),
       role: this.handlerRole,
       logGroup: handlerLogs,
