@@ -64,7 +64,7 @@ function baseEnv(): Record<string, string | undefined> {
     AWS_CONFIG_FILE: path.join(dir, 'aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'aws-credentials'),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    PO_API_TIMEOUT_MS: '500',
+    PO_API_TIMEOUT_MS: '2000',
     PO_API_RETRY_BASE_MS: '5',
     PO_API_RETRY_MAX_MS: '20',
     PO_API_MAX_ATTEMPTS: '3',
@@ -80,7 +80,7 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   // Only resolve in the callback: an expect failing there would not reach the test, which would
   // then wait for its timeout instead.
   const result = await new Promise<Result>((resolve) => {
-    execFile(process.execPath, [CLI_BUNDLE, ...args], { env: merged, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI_BUNDLE, ...args], { env: merged, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -428,7 +428,7 @@ describe('po-ecs-runner', () => {
           // Without the tests' AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: the CLI must quiet the SDK itself.
           {
             env: definedEnv({ ...baseEnv(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined }),
-            timeout: 30_000,
+            timeout: 60_000,
           },
           (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         );

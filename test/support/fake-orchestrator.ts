@@ -319,11 +319,11 @@ export class FakeOrchestrator {
     };
     switch (fault.kind) {
       case 'status':
-        return json(fault.status ?? 500, { error: `API-${fault.status ?? 500}`, message: 'scripted server error' });
+        return json(fault.status ?? 500, { error: `HTTP-${fault.status ?? 500}`, message: 'scripted server error' });
       case 'retry-after':
         return json(
           fault.status ?? 429,
-          { error: 'API-429', message: 'too many requests' },
+          { error: 'HTTP-429', message: 'too many requests' },
           { 'retry-after': fault.retryAfter ?? '1' },
         );
       case 'hang':
@@ -341,12 +341,12 @@ export class FakeOrchestrator {
         return;
       }
       case 'conflict':
-        return json(409, { error: 'API-409', message: 'scripted conflict' });
+        return json(409, { error: 'HTTP-409', message: 'scripted conflict' });
       case 'not-found':
-        return json(404, { error: 'API-404', message: 'scripted not found' });
+        return json(404, { error: 'HTTP-404', message: 'scripted not found' });
       case 'echo-auth':
         return json(500, {
-          error: 'API-500',
+          error: 'HTTP-500',
           message: `internal error while handling Authorization: ${String(req.headers.authorization)}`,
           details: { headers: req.headers },
         });

@@ -207,7 +207,7 @@ describe('FakeOrchestrator: an invalid request body', () => {
     // THEN
     expect(res.status).toBe(400);
     const answer = (await res.json()) as { error: string; message: string };
-    expect(answer.error).toBe('API-400');
+    expect(answer.error).toBe('HTTP-400'); // the real server's error code form
     expect(answer.message).toContain('/runner_configuration/job/subnets must NOT have more than 16 items');
     expect(fake.violations).toHaveLength(1);
     expect(fake.violations[0]).toMatch(/^POST \/orgs\/my-org\/runners: not a valid RunnerCreateBody: /);
