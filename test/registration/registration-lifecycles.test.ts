@@ -489,6 +489,16 @@ describe('every outbound call is bounded', () => {
     expectServer([], []);
   });
 
+  test('a secret that cannot be read is named, with the service error; nothing is sent', async () => {
+    const missing = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po/missing-ZzZzZz';
+    const d = await resource().create(props('no-such-secret', [], { TokenSecretArn: missing }));
+    expect(d.error?.message).toBe(
+      `Cannot read the API token from Secrets Manager secret ${missing}: ResourceNotFoundException: ` +
+        "Secrets Manager can't find the specified secret.",
+    );
+    expect(fake.apiCalls()).toEqual([]);
+  });
+
   test('a 401 names the secret that holds the token and what the token needs', async () => {
     // GIVEN a secret with a revoked token
     const r = resource();
