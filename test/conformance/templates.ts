@@ -1,0 +1,68 @@
+/**
+ * The synthesized templates the conformance suite replays the contract against: every stack of
+ * every example under examples/ (found on disk, with its cdk.json context, as
+ * test/examples/examples.test.ts synthesizes them) and of each compliance profile.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { App, AppProps } from 'aws-cdk-lib';
+import { allProfiles } from '../support/profiles';
+
+export const EXAMPLES_DIR = path.join(__dirname, '..', '..', 'examples');
+export const ACCOUNT = '123456789012';
+
+export interface SynthesizedStack {
+  /** `examples/<name>` or `profile <name>`. */
+  readonly source: string;
+  readonly stackName: string;
+  readonly template: any;
+}
+
+export const EXAMPLES = readdirSync(EXAMPLES_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
+
+function withAccount<T>(fn: () => T): T {
+  const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  process.env.CDK_DEFAULT_ACCOUNT = ACCOUNT;
+  delete process.env.CDK_DEFAULT_REGION;
+  try {
+    return fn();
+  } finally {
+    for (const [key, value] of [
+      ['CDK_DEFAULT_ACCOUNT', saved.account],
+      ['CDK_DEFAULT_REGION', saved.region],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+function synthApp(source: string, build: (props: AppProps) => App, context: Record<string, any>): SynthesizedStack[] {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'conformance-'));
+  try {
+    return withAccount(() => {
+      const assembly = build({ outdir, context }).synth();
+      return assembly.stacks.map((a) => ({ source, stackName: a.stackName, template: a.template }));
+    });
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Every stack of examples/<name>, synthesized with its cdk.json context. */
+export function synthesizeExample(name: string): SynthesizedStack[] {
+  const dir = path.join(EXAMPLES_DIR, name);
+  const context = JSON.parse(readFileSync(path.join(dir, 'cdk.json'), 'utf8')).context ?? {};
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const buildApp: (app: App) => App = require(path.join(dir, 'app.ts')).buildApp;
+  return synthApp(`examples/${name}`, (props) => buildApp(new App(props)), context);
+}
+
+/** Every stack of each compliance profile. */
+export function synthesizeProfiles(): SynthesizedStack[] {
+  return allProfiles().flatMap((p) => synthApp(`profile ${p.name}`, (props) => p.build(props), {}));
+}
