@@ -6,7 +6,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { App, AppProps } from 'aws-cdk-lib';
+import { App, AppProps, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as runnerLibrary from 'platform-orchestrator-ecs-runner';
 import { allProfiles } from '../support/profiles';
 
 export const EXAMPLES_DIR = path.join(__dirname, '..', '..', 'examples');
@@ -65,4 +68,47 @@ export function synthesizeExample(name: string): SynthesizedStack[] {
 /** Every stack of each compliance profile. */
 export function synthesizeProfiles(): SynthesizedStack[] {
   return allProfiles().flatMap((p) => synthApp(`profile ${p.name}`, (props) => p.build(props), {}));
+}
+
+export const STELLWERK_ISSUER = 'oidc.stellwerk.example.com/platform';
+export const STELLWERK_API_URL = 'https://api.stellwerk.example.com';
+
+/**
+ * A Stellwerk runner made the documented way (README: `orchestrator: Orchestrator.stellwerk(...)`),
+ * with what no example has: job secrets from Secrets Manager (customer managed key) and SSM, a
+ * private ECR image and a state path prefix, on a runner-created KMS key.
+ */
+export function synthesizeStellwerkFixture(): SynthesizedStack[] {
+  return synthApp(
+    'fixture stellwerk',
+    (props) => {
+      const app = new App(props);
+      const stack = new Stack(app, 'StellwerkEcsRunner', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+      const secretKey = new kms.Key(stack, 'SecretKey', { enableKeyRotation: true });
+      const secret = new secretsmanager.Secret(stack, 'GitToken', { encryptionKey: secretKey });
+      // Until the `orchestrator` prop lands (policy branch), the issuer prop says the same (apiUrl
+      // matters to registration only, which this runner does not do on deploy).
+      const lib = runnerLibrary as any;
+      const orchestrator =
+        lib.Orchestrator !== undefined
+          ? { orchestrator: lib.Orchestrator.stellwerk({ oidcIssuer: STELLWERK_ISSUER, apiUrl: STELLWERK_API_URL }) }
+          : { oidcIssuer: STELLWERK_ISSUER };
+      new runnerLibrary.EcsRunner(stack, 'Runner', {
+        orgId: 'self-hosted-org',
+        runnerId: 'stellwerk-runner',
+        subnetIds: ['subnet-0123456789abcdef0'],
+        createEncryptionKey: true,
+        statePathPrefix: 'platform/state',
+        image: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/platform/runner:2.0.0`,
+        secrets: {
+          GIT_TOKEN: secret.secretArn,
+          TF_VAR_db_password: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/platform/db-password`,
+        },
+        secretsEncryptionKeys: [secretKey],
+        ...orchestrator,
+      } as runnerLibrary.EcsRunnerProps);
+      return app;
+    },
+    {},
+  );
 }
