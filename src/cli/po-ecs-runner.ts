@@ -8,7 +8,6 @@
  * The API token is never printed.
  */
 import { readFileSync } from 'fs';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import {
@@ -255,6 +254,8 @@ async function bodyFromStack(
   region: string | undefined,
   runnerId: string | undefined,
 ): Promise<FoundBody> {
+  // Loaded on use, so that commands without AWS calls (check --template) start fast.
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const cfn = new CloudFormationClient(region !== undefined ? { region } : {});
   let outputs: { OutputKey?: string; OutputValue?: string; Description?: string }[];
   try {

@@ -283,7 +283,22 @@ function jobSecret(t: ResolvedTemplate, name: string, valueFrom: string, notes: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Policies.
+// Policies (resolved once per template and question).
+
+const policyCache = new WeakMap<TemplateModel, Map<string, { value: any; notes: string[] }>>();
+
+function cached<T>(model: TemplateModel, key: string, notes: string[] | undefined, compute: (notes: string[]) => T): T {
+  let cache = policyCache.get(model);
+  if (cache === undefined) policyCache.set(model, (cache = new Map()));
+  let entry = cache.get(key);
+  if (entry === undefined) {
+    const found: string[] = [];
+    entry = { value: compute(found), notes: found };
+    cache.set(key, entry);
+  }
+  notes?.push(...entry.notes);
+  return entry.value as T;
+}
 
 function statementsOf(doc: any, source: string, kind: LocatedStatement['kind']): LocatedStatement[] {
   return asArray<Statement>(doc?.Statement).map((statement, index) => ({ source, kind, index, statement }));
@@ -291,6 +306,12 @@ function statementsOf(doc: any, source: string, kind: LocatedStatement['kind']):
 
 /** The identity policies attached to a role of the template: inline, AWS::IAM::Policy, managed. */
 export function identityPolicies(model: TemplateModel, roleLogicalId: string, notes?: string[]): LocatedStatement[] {
+  return cached(model, `identity ${roleLogicalId}`, notes, (found) =>
+    computeIdentityPolicies(model, roleLogicalId, found),
+  );
+}
+
+function computeIdentityPolicies(model: TemplateModel, roleLogicalId: string, notes: string[]): LocatedStatement[] {
   const t = model.template;
   const role = t.resources[roleLogicalId];
   const roleName = t.resolve({ Ref: roleLogicalId });
@@ -323,6 +344,14 @@ export function boundaryOf(
   roleLogicalId: string,
   notes?: string[],
 ): LocatedStatement[] | 'unknown' | undefined {
+  return cached(model, `boundary ${roleLogicalId}`, notes, (found) => computeBoundary(model, roleLogicalId, found));
+}
+
+function computeBoundary(
+  model: TemplateModel,
+  roleLogicalId: string,
+  notes: string[],
+): LocatedStatement[] | 'unknown' | undefined {
   const t = model.template;
   const arn = t.resolve(t.resources[roleLogicalId]?.Properties?.PermissionsBoundary);
   if (arn === undefined) return undefined;
@@ -330,21 +359,23 @@ export function boundaryOf(
   if (id !== undefined && t.resources[id]?.Type === 'AWS::IAM::ManagedPolicy') {
     return statementsOf(t.resolve(t.resources[id].Properties?.PolicyDocument), id, 'boundary');
   }
-  notes?.push(`permissions boundary ${arn} of ${roleLogicalId} is not in the template: assumed to allow`);
+  notes.push(`permissions boundary ${arn} of ${roleLogicalId} is not in the template: assumed to allow`);
   return 'unknown';
 }
 
 export function trustPolicyOf(model: TemplateModel, roleLogicalId: string): LocatedStatement[] {
   const t = model.template;
-  return statementsOf(
-    t.resolve(t.resources[roleLogicalId]?.Properties?.AssumeRolePolicyDocument),
-    roleLogicalId,
-    'trust',
+  return cached(model, `trust ${roleLogicalId}`, undefined, () =>
+    statementsOf(t.resolve(t.resources[roleLogicalId]?.Properties?.AssumeRolePolicyDocument), roleLogicalId, 'trust'),
   );
 }
 
 /** The bucket policy of a bucket of the template, by bucket name. */
 export function bucketPolicyOf(model: TemplateModel, bucketName: string): LocatedStatement[] | undefined {
+  return cached(model, `bucket ${bucketName}`, undefined, () => computeBucketPolicy(model, bucketName));
+}
+
+function computeBucketPolicy(model: TemplateModel, bucketName: string): LocatedStatement[] | undefined {
   const t = model.template;
   for (const [id, r] of Object.entries<any>(t.resources)) {
     if (r.Type === 'AWS::S3::BucketPolicy' && t.resolve(r.Properties?.Bucket) === bucketName) {
@@ -356,6 +387,10 @@ export function bucketPolicyOf(model: TemplateModel, bucketName: string): Locate
 
 /** The key policy of a key of the template, by key ARN. */
 export function keyPolicyOf(model: TemplateModel, keyArn: string): LocatedStatement[] | undefined {
+  return cached(model, `key ${keyArn}`, undefined, () => computeKeyPolicy(model, keyArn));
+}
+
+function computeKeyPolicy(model: TemplateModel, keyArn: string): LocatedStatement[] | undefined {
   const t = model.template;
   const id = t.logicalIdOf(keyArn);
   if (id === undefined || t.resources[id]?.Type !== 'AWS::KMS::Key') return undefined;

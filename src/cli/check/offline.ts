@@ -92,8 +92,13 @@ export function evaluationRequest(
 }
 
 /** Decides one call of one runner. */
-export function evaluateCall(model: TemplateModel, runner: RunnerModel, call: ContractCall): CallResult {
-  const evaluation = evaluate(evaluationRequest(model, runner, call));
+export function evaluateCall(
+  model: TemplateModel,
+  runner: RunnerModel,
+  call: ContractCall,
+  request: EvaluationRequest = evaluationRequest(model, runner, call),
+): CallResult {
+  const evaluation = evaluate(request);
   const ok = evaluation.decision === call.expect;
   let detail = evaluation.reason;
   if (!ok && evaluation.decision === 'allowed') {
@@ -117,10 +122,9 @@ export function evaluateOffline(template: unknown, options: ModelOptions = {}): 
   const model = readTemplate(template, options);
   return callsOf(model).map(({ runner, calls }) => {
     const notes = [...runner.notes];
-    const results = calls.map((call) => {
-      evaluationRequest(model, runner, call, notes);
-      return evaluateCall(model, runner, call);
-    });
+    const results = calls.map((call) =>
+      evaluateCall(model, runner, call, evaluationRequest(model, runner, call, notes)),
+    );
     return { runner, results, notes: [...new Set(notes)] };
   });
 }
