@@ -298,7 +298,7 @@ function nearestMiss(policies: readonly LocatedStatement[], req: EvaluationReque
       l.statement.Effect === 'Allow' &&
       (l.statement.Action === undefined || actionMatches(asArray(l.statement.Action), req.action)),
   );
-  if (candidates.length === 0) return `no statement allows ${req.action}`;
+  if (candidates.length === 0) return `no statement allows ${req.action} on ${req.resource}`;
   const misses = candidates.map((l) => {
     const s = l.statement;
     const why: string[] = [];
