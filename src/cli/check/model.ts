@@ -94,6 +94,12 @@ export interface ModelOptions {
   readonly oidcIssuer?: string;
   /** Account, region and partition, instead of detecting them from the template. */
   readonly env?: Partial<StackEnvironment>;
+  /**
+   * The deployed stack's `PhysicalResourceId` of each resource, by logical id
+   * (`cloudformation:DescribeStackResources`): the calls then name the deployed roles, bucket,
+   * cluster and key instead of placeholders, for evaluating them with IAM itself (`check --stack`).
+   */
+  readonly physicalResourceIds?: Readonly<Record<string, string>>;
 }
 
 /** Thrown for a template the check cannot read (exit 2 in the CLI). */
@@ -111,7 +117,7 @@ export function readTemplate(raw: any, options: ModelOptions = {}): TemplateMode
   if (raw === null || typeof raw !== 'object' || typeof raw.Resources !== 'object') {
     throw new TemplateError('not a CloudFormation template (no Resources)');
   }
-  const t = resolveTemplate(raw, options.env ?? {});
+  const t = resolveTemplate(raw, options.env ?? {}, options.physicalResourceIds ?? {});
   const runners: RunnerModel[] = [];
   for (const [key, output] of Object.entries<any>(raw.Outputs ?? {})) {
     if (!key.includes('RunnerCreateBody')) continue;

@@ -25,6 +25,13 @@ export interface ResolvedTemplate {
 }
 
 const DEFAULT_ACCOUNT = '123456789012';
+/** Types whose `Ref` is an ARN (their placeholder is built by arnOf). */
+const REF_IS_ARN = new Set([
+  'AWS::IAM::ManagedPolicy',
+  'AWS::IAM::OIDCProvider',
+  'AWS::SecretsManager::Secret',
+  'AWS::SNS::Topic',
+]);
 const DEFAULT_REGION = 'us-east-1';
 
 /** The account and region a template is for: the ones its literal ARNs name most, else placeholders. */
@@ -44,7 +51,17 @@ export function detectEnvironment(template: any): StackEnvironment {
   return { account, region, partition };
 }
 
-export function resolveTemplate(template: any, envOverride: Partial<StackEnvironment> = {}): ResolvedTemplate {
+/**
+ * @param envOverride account, region and partition, instead of detecting them
+ * @param physicalResourceIds the deployed stack's physical ids by logical id (CloudFormation's
+ *   `PhysicalResourceId`, which is what `Ref` returns for the types a runner uses): with them, every
+ *   name and ARN is the deployed one instead of a placeholder (live checks)
+ */
+export function resolveTemplate(
+  template: any,
+  envOverride: Partial<StackEnvironment> = {},
+  physicalResourceIds: Readonly<Record<string, string>> = {},
+): ResolvedTemplate {
   const env: StackEnvironment = { ...detectEnvironment(template), ...stripUndefined(envOverride) };
   const resources: Record<string, any> = template?.Resources ?? {};
   const parameters: Record<string, any> = template?.Parameters ?? {};
@@ -88,6 +105,11 @@ export function resolveTemplate(template: any, envOverride: Partial<StackEnviron
       return id;
     }
     const p = props(id);
+    const deployed = physicalResourceIds[id];
+    if (deployed !== undefined) {
+      if (/^arn:/.test(deployed) || r.Type === 'AWS::KMS::Key' || !REF_IS_ARN.has(r.Type))
+        return remember(deployed, id);
+    }
     switch (r.Type) {
       case 'AWS::S3::Bucket':
         return remember(literal(resolve(p.BucketName)) ?? id.toLowerCase(), id);
@@ -117,6 +139,8 @@ export function resolveTemplate(template: any, envOverride: Partial<StackEnviron
   const arnOf = (id: string): string => {
     const r = resources[id];
     const p = props(id);
+    const deployed = physicalResourceIds[id];
+    if (deployed !== undefined && REF_IS_ARN.has(r?.Type) && deployed.startsWith('arn:')) return remember(deployed, id);
     switch (r?.Type) {
       case 'AWS::IAM::Role':
         return remember(`arn:${partition}:iam::${account}:role${literal(resolve(p.Path)) ?? '/'}${ref(id)}`, id);
@@ -163,7 +187,9 @@ export function resolveTemplate(template: any, envOverride: Partial<StackEnviron
   const getAtt = (id: string, attr: string): string => {
     if (attr === 'Arn') return arnOf(id);
     const r = resources[id];
-    if (r?.Type === 'AWS::EC2::SecurityGroup' && attr === 'GroupId') return remember(`sg-${id}`, id);
+    if (r?.Type === 'AWS::EC2::SecurityGroup' && attr === 'GroupId') {
+      return remember(physicalResourceIds[id] ?? `sg-${id}`, id);
+    }
     if (r?.Type === 'AWS::KMS::Key' && attr === 'KeyId') return ref(id);
     return remember(`${id}.${attr}`, id);
   };
