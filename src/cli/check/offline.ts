@@ -104,7 +104,7 @@ export function evaluateCall(
   if (!ok && evaluation.decision === 'allowed') {
     detail = `should be denied, but is ${evaluation.reason}`;
   } else if (!ok) {
-    detail = `missing permission: ${evaluation.reason}`;
+    detail = evaluation.deniedBy !== undefined ? evaluation.reason : `missing permission: ${evaluation.reason}`;
   }
   return { call, decision: evaluation.decision, ok, detail };
 }
