@@ -27,9 +27,15 @@ export interface CheckIo {
 
 export const CHECK_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** Adds the `check` command to the CLI program. */
-export function registerCheckCommand(program: Command, io: CheckIo): Command {
-  return program
+/** The live mode (`check --stack`), when the CLI has one: resolves to the exit code. */
+export type LiveCheck = (opts: CheckOptions & { readonly stack: string; readonly region?: string }) => Promise<number>;
+
+/**
+ * Adds the `check` command to the CLI program: `--template` (offline) always; `--stack` and
+ * `--region` when a live mode is given, which then runs instead of the offline check.
+ */
+export function registerCheckCommand(program: Command, io: CheckIo, live?: LiveCheck): Command {
+  const command = program
     .command('check')
     .description(
       "prove a runner will work before the orchestrator sends it a job: replay the orchestrator's calls and the job's state access, and the attacks that must fail, against a synthesized template (offline, no credentials)",
@@ -43,10 +49,24 @@ export function registerCheckCommand(program: Command, io: CheckIo): Command {
     )
     .option('--oidc-issuer <host>', "the orchestrator's OIDC issuer, with --orchestrator (default: the template's)")
     .option('--runner-id <id>', 'check only this runner (default: every runner in the template)')
-    .option('--json', 'print the results as JSON')
-    .action((opts: CheckOptions) => {
-      process.exitCode = runCheck(opts, io);
-    });
+    .option('--json', 'print the results as JSON');
+  if (live !== undefined) {
+    command
+      .option('--stack <name>', "deployed stack: the same calls evaluated by IAM's simulator with your AWS credentials")
+      .option('--region <region>', 'region of the stack (default: AWS_REGION or your AWS configuration)');
+  }
+  return command.action(async (opts: CheckOptions & { stack?: string; region?: string }) => {
+    if (opts.stack !== undefined && live !== undefined) {
+      if (opts.template !== undefined) {
+        io.err('po-ecs-runner: give either --template or --stack, not both');
+        process.exitCode = CHECK_EXIT.usage;
+        return;
+      }
+      process.exitCode = await live({ ...opts, stack: opts.stack });
+      return;
+    }
+    process.exitCode = runCheck(opts, io);
+  });
 }
 
 /** Runs the offline check; returns the exit code. */

@@ -3,6 +3,8 @@
  * (runner metadata first, then the trust policy, then an option), and the calls it derives, with
  * placeholders or, for a live check, the deployed stack's physical ids.
  */
+import { Command } from 'commander';
+import { registerCheckCommand } from '../../../src/cli/check/command';
 import { RUNNER_METADATA_KEY } from '../../../src/runner-metadata';
 import { contractCallsFromTemplate, evaluateOffline, stateKey, TemplateError } from '../../../src/cli/check';
 import { synthesizeExample } from '../../conformance/templates';
@@ -97,4 +99,51 @@ test('a template without a runner, or without the asked runner, is refused with 
   expect(() => contractCallsFromTemplate({ Resources: {} })).toThrow(TemplateError);
   expect(() => contractCallsFromTemplate(basic.template, { runnerId: 'nope' })).toThrow(/no runner "nope"/);
   expect(() => contractCallsFromTemplate('not a template')).toThrow(/not a CloudFormation template/);
+});
+
+describe('registerCheckCommand with a live mode (check --stack)', () => {
+  const program = () => new Command('po-ecs-runner').exitOverride();
+  const io = { out: jest.fn(), err: jest.fn() };
+  afterEach(() => {
+    process.exitCode = undefined;
+  });
+
+  test('--stack runs the live mode with the options, and its exit code is the command’s', async () => {
+    const live = jest.fn(async () => 3);
+    const p = program();
+    registerCheckCommand(p, io, live);
+    await p.parseAsync([
+      'node',
+      'cli',
+      'check',
+      '--stack',
+      'EcsRunner',
+      '--region',
+      'eu-central-1',
+      '--runner-id',
+      'r',
+    ]);
+    expect(live).toHaveBeenCalledWith(
+      expect.objectContaining({ stack: 'EcsRunner', region: 'eu-central-1', runnerId: 'r' }),
+    );
+    expect(process.exitCode).toBe(3);
+  });
+
+  test('--stack with --template is a usage error', async () => {
+    const live = jest.fn(async () => 0);
+    const p = program();
+    registerCheckCommand(p, io, live);
+    await p.parseAsync(['node', 'cli', 'check', '--stack', 'EcsRunner', '--template', 'x.json']);
+    expect(live).not.toHaveBeenCalled();
+    expect(process.exitCode).toBe(2);
+  });
+
+  test('without a live mode, --stack is an unknown option', async () => {
+    const p = program();
+    registerCheckCommand(p, io);
+    p.commands[0].exitOverride().configureOutput({ writeErr: () => undefined });
+    await expect(p.parseAsync(['node', 'cli', 'check', '--stack', 'EcsRunner'])).rejects.toThrow(
+      /unknown option '--stack'/,
+    );
+  });
 });
