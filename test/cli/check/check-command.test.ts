@@ -140,6 +140,8 @@ test('the CLI is one file with no runtime dependencies, under 2 MB', () => {
   expect([...new Set(requires)].filter((r) => !r.startsWith('node:') && !builtins.has(r) && !optional.has(r))).toEqual(
     [],
   );
+  // The evaluator is the library's own: the AGPL-licensed iam-simulate the tests cross-check it with is not shipped.
+  expect(readFileSync(CLI_BUNDLE, 'utf8')).not.toMatch(/cloud-copilot|iam-simulate/);
   // And it runs from a directory without node_modules.
   expect(execFileSync(process.execPath, [CLI_BUNDLE, 'check', '--help'], { cwd: dir, encoding: 'utf8' })).toContain(
     '--template',
