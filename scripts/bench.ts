@@ -8,7 +8,8 @@
  *    spawns, connects to, bundles and stages.
  * 2. Runners per stack (basic and production profiles, 1, 10 and 50 runners): resources,
  *    outputs, template bytes, synth time, the marginal runner, how many fit CloudFormation's limits.
- * 3. The registration handler bundle: bytes and cold module-load time.
+ * 3. The registration handler bundle: bytes and cold module-load time; the CLI bundle: bytes and
+ *    the cold start of `check --template` on examples/complete-production's template.
  * 4. Idle monthly cost of the basic and production profiles from their synthesized templates and
  *    the dated price table (scripts/bench/prices.ts), and the Fargate cost of one job.
  *
@@ -19,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { compileApps, compiledPath } from './bench/compile';
 import { DEFAULT_USAGE, fargateJobCost, idleMonthlyCost } from './bench/cost-model';
+import { measureCli } from './bench/cli';
 import { measureHandler } from './bench/handler';
 import { describeMachine } from './bench/machine';
 import { BASIC_EXAMPLE, BENCH_DIR, COMPLETE_PRODUCTION_EXAMPLE, OUT_DIR, REPORT, ROOT } from './bench/paths';
@@ -99,6 +101,11 @@ function main(): void {
   step('registration handler');
   const handler = measureHandler(15);
 
+  step('CLI: check --template on the example');
+  const exampleTemplate = path.join(BENCH_DIR, 'example.template.json');
+  writeFileSync(exampleTemplate, JSON.stringify(guardExample.assembly.stacks[0].template));
+  const cli = measureCli(exampleTemplate, 15);
+
   step('cost model');
   const templatesOf = (g: typeof guardBasic) => g.assembly.stacks.map((s) => s.template);
   const prodOne = scaleProduction.points[0];
@@ -120,6 +127,7 @@ function main(): void {
     features,
     scale: { basic: scaleBasic, production: scaleProduction },
     handler,
+    cli,
     cost: {
       basic: idleMonthlyCost(templatesOf(guardBasic), PRICES),
       example: idleMonthlyCost(templatesOf(guardExample), PRICES),

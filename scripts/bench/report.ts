@@ -1,5 +1,6 @@
 /** Renders the benchmark results as docs/BENCHMARKS.md. */
 import { countResources, fargateJobCost, IdleCost, JobShape, Usage } from './cost-model';
+import { CliResult } from './cli';
 import { HandlerResult } from './handler';
 import { Machine } from './machine';
 import { HOURS_PER_MONTH, Price, PRICE_DISCLAIMER, PRICE_REGION, PRICES } from './prices';
@@ -12,6 +13,8 @@ export const TARGETS = {
   synthRatio: 1.3,
   basicRunnersPerStack: 30,
   handlerBytes: 100_000,
+  cliBytes: 2_000_000,
+  cliCheckMs: 300,
 } as const;
 
 /** The job of the per-job cost: 1 vCPU, 2 GB, 5 minutes. */
@@ -35,6 +38,8 @@ export interface BenchResults {
   readonly features: { emptyWallMs: number; emptyCpuMs: number; emptyMinCpuMs: number; profiles: FeatureCost[] };
   readonly scale: { basic: ScaleResult; production: ScaleResult };
   readonly handler: HandlerResult;
+  /** Absent in reports of runs before the CLI's `check` existed. */
+  readonly cli?: CliResult;
   readonly cost: {
     basic: IdleCost;
     example: IdleCost;
@@ -82,6 +87,7 @@ export function summaryLines(r: BenchResults): string[] {
       return `runners per stack (${p}): ${f.resourcesPerRunner} resources/runner + ${f.sharedResources} shared, ${kb(f.bytesPerRunner)}/runner; max ${f.maxRunners} (by ${f.limitedBy}: resources ${f.maxByResources}, bytes ${f.maxByBytes}, outputs ${f.maxByOutputs})`;
     }),
     `handler: ${kb(r.handler.bytes)} (${kb(r.handler.gzipBytes)} gzip); cold load ${ms(r.handler.withSdkMs)} with SDK, ${ms(r.handler.withoutSdkMs)} without`,
+    ...(r.cli ? cliSummaryLines(r.cli) : []),
     `idle monthly: basic ${usd(r.cost.basic.totalUsd)}, ${r.example} ${usd(r.cost.example.totalUsd)}; per added production runner ${usd(perAddedRunner(r.cost.scaleProduction))}`,
     `job 1 vCPU/2 GB/5 min: on-demand ${usd(r.cost.job.onDemandUsd)}, Spot ${usd(r.cost.job.spotLowUsd)}-${usd(r.cost.job.spotHighUsd)}`,
   ];
@@ -173,6 +179,7 @@ function summarySection(r: BenchResults): string[] {
           `${kb(r.handler.bytes)} (${kb(r.handler.gzipBytes)} gzipped)`,
           yes(r.handler.bytes < TARGETS.handlerBytes),
         ],
+        ...(r.cli ? cliTargetRows(r.cli) : []),
       ],
     ),
     '',
@@ -728,7 +735,71 @@ export function renderReport(r: BenchResults): string {
     ...synthSection(r),
     ...scaleSection(r),
     ...handlerSection(r),
+    ...(r.cli ? cliSection(r.cli) : []),
     ...costSection(r),
     ...conclusionsSection(r),
   ].join('\n');
+}
+
+/** The CLI's lines of the console summary. */
+export function cliSummaryLines(c: CliResult): string[] {
+  return [
+    `cli: ${kb(c.bytes)} (${kb(c.gzipBytes)} gzip), requires ${c.externalRequires.join(', ') || 'nothing outside Node.js'}; ` +
+      `check --template (${c.calls} calls) ${ms(c.checkWallMs)} wall, ${ms(c.checkCpuMs)} CPU (node -e "": ${ms(c.processWallMs)})`,
+  ];
+}
+
+/** The CLI's rows of the targets table. */
+export function cliTargetRows(c: CliResult): string[][] {
+  return [
+    [
+      `CLI (\`bin/po-ecs-runner.js\`) one file, no runtime dependencies, under ${kb(TARGETS.cliBytes)}`,
+      `${kb(c.bytes)} (${kb(c.gzipBytes)} gzipped); requires ${c.externalRequires.map((m) => `\`${m}\``).join(', ') || 'nothing outside Node.js'}`,
+      yes(c.bytes < TARGETS.cliBytes && c.externalRequires.length === 0),
+    ],
+    [
+      `cold start of \`po-ecs-runner check --template\` on examples/complete-production under ${ms(TARGETS.cliCheckMs)}`,
+      `${ms(c.checkWallMs)} wall (median of ${c.runs}; fastest ${ms(c.checkMinWallMs)}), ${ms(c.checkCpuMs)} CPU, ${c.calls} calls`,
+      yes(c.checkWallMs < TARGETS.cliCheckMs),
+    ],
+  ];
+}
+
+/** The CLI's section. */
+export function cliSection(c: CliResult): string[] {
+  return [
+    '## 3b. The CLI and its offline check',
+    '',
+    '`bin/po-ecs-runner.js`, bundled by `npm run bundle` (esbuild, minified, everything included: users install ' +
+      "nothing but the package). The AWS SDK's CloudFormation client is loaded only by the commands that read a " +
+      'stack, so `check --template` does not pay for it.',
+    '',
+    ...table(
+      [
+        'bundle',
+        'gzipped',
+        'requires at run time',
+        '`check --template`, wall (median / fastest)',
+        'CPU',
+        'calls checked',
+        '`node -e ""`, wall / CPU',
+      ],
+      [
+        [
+          `**${kb(c.bytes)}**`,
+          kb(c.gzipBytes),
+          c.externalRequires.map((m) => `\`${m}\``).join(', ') || 'nothing outside Node.js',
+          `**${ms(c.checkWallMs)}** / ${ms(c.checkMinWallMs)}`,
+          ms(c.checkCpuMs),
+          String(c.calls),
+          `${ms(c.processWallMs)} / ${ms(c.processCpuMs)}`,
+        ],
+      ],
+    ),
+    '',
+    `Each run is a whole \`node bin/po-ecs-runner.js check --template <complete-production template>\` process, ` +
+      `${c.runs} runs alternated with a bare \`node -e ""\` after one discarded warm-up; CPU time (user + system) is read ` +
+      `by a preloaded probe at exit. The check exited ${c.exitCode} (0: every call allowed and every attack denied).`,
+    '',
+  ];
 }

@@ -16,7 +16,6 @@
  * the hosted orchestrator.
  */
 import { readFileSync } from 'fs';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import {
@@ -30,6 +29,7 @@ import {
   tuningFromEnv,
 } from '../registration/api-client';
 import { RunnerExistsError, ensureRunner } from '../registration/runner-sync';
+import { registerCheckCommand } from './check/command';
 
 // The AWS SDK is bundled at a fixed version: its notice that versions published after January
 // 2027 need Node 22 concerns those later versions, not this bundle, and is only noise here.
@@ -180,6 +180,8 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
     }
     process.exitCode = inSync ? EXIT_OK : EXIT_OUT_OF_SYNC;
   });
+
+  registerCheckCommand(program, io);
   return program;
 }
 
@@ -383,6 +385,8 @@ async function bodyFromStack(
   region: string | undefined,
   runnerId: string | undefined,
 ): Promise<FoundBody> {
+  // Loaded on use, so that commands without AWS calls (check --template) start fast.
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const cfn = new CloudFormationClient(region !== undefined ? { region } : {});
   let outputs: StackOutput[];
   try {
