@@ -22,6 +22,7 @@ import {
   tuningFromEnv,
 } from '../registration/api-client';
 import { RunnerExistsError, ensureRunner } from '../registration/runner-sync';
+import { registerLiveCheckCommand } from './check/live/command';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -159,6 +160,7 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
     }
     process.exitCode = inSync ? EXIT_OK : EXIT_OUT_OF_SYNC;
   });
+  registerLiveCheckCommand(program, env);
   return program;
 }
 
