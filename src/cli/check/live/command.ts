@@ -5,7 +5,8 @@
  * (no credentials, no region, unknown stack, bad flags).
  */
 import { Command } from 'commander';
-import { LiveCheckReport, LiveCheckUsageError, ContractCallSource, formatReport, parseProxy, runLiveCheck } from './index';
+import type { ContractCallSource, LiveCheckReport } from './index';
+import { LiveCheckUsageError, parseProxy } from './proxy';
 import { DEFAULT_API_URL, tuningFromEnv } from '../../../registration/api-client';
 
 export interface LiveCheckOptions {
@@ -66,6 +67,8 @@ export async function liveCheckAction(
     } catch (e) {
       throw new LiveCheckUsageError((e as Error).message);
     }
+    // Loaded here, not at start-up: the AWS SDK clients are most of the CLI's code.
+    const { formatReport, runLiveCheck } = await import('./index');
     const report: LiveCheckReport = await runLiveCheck({
       stackName: opts.stack,
       region: opts.region,

@@ -9,7 +9,6 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { LiveClients, createClients, destroyClients, errorKind, oneLine } from './aws';
 import {
   LiveFinding,
-  Proxy,
   RegistrationTarget,
   checkEndpoints,
   checkOidcProvider,
@@ -18,11 +17,13 @@ import {
   checkSubnets,
 } from './infrastructure';
 import { evaluateCalls } from './simulate';
+import type { Proxy } from './proxy';
 import { DeployedRunner, DeployedStack, StackUsageError, readStack } from './stack';
+import { LiveCheckUsageError } from './proxy';
 import type { CallResult, ContractCall } from '../contract';
 
-export type { LiveFinding, Proxy, RegistrationTarget } from './infrastructure';
-export { parseProxy } from './infrastructure';
+export type { LiveFinding, RegistrationTarget } from './infrastructure';
+export { LiveCheckUsageError, parseProxy, type Proxy } from './proxy';
 export type { DeployedRunner, DeployedStack } from './stack';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -74,8 +75,6 @@ export interface LiveCheckReport {
   readonly exitCode: 0 | 1;
 }
 
-/** Bad usage or configuration (no credentials, no region, unknown stack): exit code 2. */
-export class LiveCheckUsageError extends Error {}
 
 /** Runs the live check. Throws {@link LiveCheckUsageError} for usage and configuration errors. */
 export async function runLiveCheck(input: LiveCheckInput): Promise<LiveCheckReport> {

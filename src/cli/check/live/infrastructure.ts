@@ -13,6 +13,7 @@ import {
 import { GetOpenIDConnectProviderCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CheckCallError, LiveClients, checkCall, describeError } from './aws';
+import { Proxy, cidrCovers } from './proxy';
 import { DeployedRunner, DeployedStack } from './stack';
 import { OrchestratorApiError, OrchestratorClient, diffRunner } from '../../../registration/api-client';
 
@@ -41,36 +42,6 @@ function cannot(check: string, subject: string, e: unknown): LiveFinding {
 }
 
 const job = (runner: DeployedRunner): Json => (runner.body.runner_configuration as Json)?.job ?? {};
-
-/** A proxy the jobs reach the internet through: an IPv4 address or CIDR. */
-export interface Proxy {
-  readonly text: string;
-  readonly network: number;
-  readonly bits: number;
-}
-
-export function parseProxy(text: string): Proxy | undefined {
-  const m = /^(?:[a-z]+:\/\/)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?(?::\d+)?\/?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  if (octets.some((o) => o > 255)) return undefined;
-  const bits = m[5] === undefined ? 32 : Number(m[5]);
-  if (bits > 32) return undefined;
-  return { text, network: ipToInt(octets), bits };
-}
-
-function ipToInt(o: number[]): number {
-  return ((o[0] << 24) >>> 0) + (o[1] << 16) + (o[2] << 8) + o[3];
-}
-
-/** True when the CIDR holds the whole proxy range. */
-function cidrCovers(cidr: string, proxy: Proxy): boolean {
-  const [ip, b] = cidr.split('/');
-  const bits = Number(b);
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || Number.isNaN(bits) || bits > proxy.bits) return false;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((ipToInt(ip.split('.').map(Number)) & mask) >>> 0) === ((proxy.network & mask) >>> 0);
-}
 
 /** The target of an internet route, or undefined when the route does not reach the internet. */
 function internetTarget(route: Route): string | undefined {
@@ -224,7 +195,7 @@ export async function checkOidcProvider(
           ),
         ];
   } catch (e) {
-    if (e instanceof CheckCallError && (e.cause as Error)?.name === 'NoSuchEntity') {
+    if (e instanceof CheckCallError && /^NoSuchEntity(Exception)?$/.test((e.cause as Error)?.name ?? '')) {
       return [
         failed(
           'oidc',
