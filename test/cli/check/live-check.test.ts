@@ -4,6 +4,9 @@
  * deployed stack's outputs, resources and template are the synthesized ones with CloudFormation's
  * values filled in. The contract calls are made by hand here, shaped like the offline engine's.
  */
+import { execFile } from 'child_process';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -18,6 +21,7 @@ import type { LiveClients } from '../../../src/cli/check/live/aws';
 import { liveCheckAction } from '../../../src/cli/check/live/command';
 import { LiveCheckReport, formatReport, parseProxy, runLiveCheck } from '../../../src/cli/check/live/index';
 import { OrchestratorClient } from '../../../src/registration/api-client';
+import { CLI_BUNDLE, ensureBundled } from '../../support/bundles';
 import { render } from '../../support/cfn';
 import { FakeAws, FakeAwsState, SimulationRequest } from '../../support/fake-aws';
 import { useFakeOrchestrator } from '../../support/fake-orchestrator';
@@ -530,5 +534,85 @@ describe('usage and configuration: exit 2', () => {
     const io = { out: jest.fn(), err: jest.fn() };
     expect(await liveCheckAction({ stack: STACK, proxy: 'proxy.example.com' }, {}, undefined, io)).toBe(2);
     expect(io.err).toHaveBeenCalledWith(expect.stringContaining('--proxy "proxy.example.com" is not an IPv4 address or CIDR'));
+  });
+});
+
+describe('the bundled CLI: po-ecs-runner check --stack', () => {
+  const run = (args: string[], env: Record<string, string>) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [CLI_BUNDLE, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+  const baseEnv = (): Record<string, string> => ({
+    PATH: process.env.PATH ?? '',
+    HOME: tmpdir(),
+    AWS_REGION: 'eu-central-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: path.join(tmpdir(), 'no-such-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(tmpdir(), 'no-such-aws-credentials'),
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+  const withCredentials = () => ({
+    ...baseEnv(),
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
+  });
+
+  beforeAll(() => ensureBundled());
+
+  test("per-service endpoint variables; without the engine's calls the IAM part could not be checked: exit 1", async () => {
+    // GIVEN every service's endpoint overridden by its own variable (the SDK's AWS_ENDPOINT_URL_<SERVICE>)
+    const env = {
+      ...withCredentials(),
+      AWS_ENDPOINT_URL_STS: aws.url,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: aws.url,
+      AWS_ENDPOINT_URL_IAM: aws.url,
+      AWS_ENDPOINT_URL_EC2: aws.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+      HUMANITEC_AUTH_TOKEN: TOKEN,
+      HUMANITEC_API_URL: orchestrator().url,
+    };
+    // WHEN
+    const r = await run(['check', '--stack', STACK], env);
+    // THEN
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const out = r.stdout.split('\n');
+    expect(out[0]).toBe(`Live check of stack ${STACK} (${ACCOUNT}, eu-central-1) as arn:aws:iam::${ACCOUNT}:user/platform-engineer`);
+    expect(out.filter((l) => /^\s+(FAIL|CANNOT)/.test(l))).toEqual([
+      expect.stringMatching(/CANNOT +iam +contract calls: no contract calls were given/),
+    ]);
+    expect(out).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`ok +registration +${RUNNER}: `))]));
+    expect(r.stdout).not.toContain(TOKEN);
+    expect(new Set(aws.requests.map((q) => q.service))).toEqual(new Set(['sts', 'cloudformation', 'iam', 'ec2', 'secretsmanager']));
+  });
+
+  test('--json', async () => {
+    const r = await run(['check', '--stack', STACK, '--json'], { ...withCredentials(), AWS_ENDPOINT_URL: aws.url });
+    const report = JSON.parse(r.stdout);
+    expect(report.exitCode).toBe(1);
+    expect(report.runners[0].findings.find((f: any) => f.check === 'registration').status).toBe('skipped');
+  });
+
+  test('no credentials: exit 2, no AWS request', async () => {
+    const r = await run(['check', '--stack', STACK], { ...baseEnv(), AWS_ENDPOINT_URL: aws.url });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^po-ecs-runner: no usable AWS credentials/);
+    expect(aws.requests).toEqual([]);
+  });
+
+  test('credentials AWS refuses: exit 2', async () => {
+    aws.failWith({ action: 'GetCallerIdentity', code: 'InvalidClientTokenId', status: 403 });
+    const r = await run(['check', '--stack', STACK], { ...withCredentials(), AWS_ENDPOINT_URL: aws.url });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no usable AWS credentials \(sts:GetCallerIdentity: InvalidClientTokenId/);
+  });
+
+  test('no --stack: exit 2', async () => {
+    const r = await run(['check'], withCredentials());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/say which stack: --stack <name>/);
   });
 });

@@ -129,7 +129,7 @@ async function check(clients: LiveClients, input: LiveCheckInput): Promise<LiveC
     const issuer = runner.metadata?.orchestrator?.issuer ?? issuerFromCalls(calls ?? []);
     findings.push(
       ...(await checkSubnets(clients, runner, input.proxy)),
-      ...(await checkOidcProvider(clients, stack, issuer || undefined)),
+      ...(await checkOidcProvider(clients, stack, runner, issuer || undefined)),
       ...(await checkSecrets(clients, runner)),
       ...(await checkRegistration(runner, input.registration)),
     );

@@ -10,7 +10,7 @@ import {
   type Route,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
-import { GetOpenIDConnectProviderCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { GetOpenIDConnectProviderCommand, GetRoleCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CheckCallError, LiveClients, checkCall, describeError } from './aws';
 import { Proxy, cidrCovers } from './proxy';
@@ -170,42 +170,81 @@ export async function checkEndpoints(clients: LiveClients, stack: DeployedStack)
   });
 }
 
-/** The account's OIDC provider the task-manager role trusts lists `sts.amazonaws.com` (`iam:GetOpenIDConnectProvider`). */
+/**
+ * The OIDC provider the deployed task-manager role trusts (its trust policy's `Federated`
+ * principal, `iam:GetRole`) exists and lists `sts.amazonaws.com` (`iam:GetOpenIDConnectProvider`),
+ * and is the provider of the orchestrator's issuer when that is known.
+ */
 export async function checkOidcProvider(
   clients: LiveClients,
   stack: DeployedStack,
+  runner: DeployedRunner,
   issuer: string | undefined,
 ): Promise<LiveFinding[]> {
-  if (issuer === undefined) {
-    return [{ check: 'oidc', subject: 'issuer', status: 'could-not-check', detail: 'the issuer is not known (no runner metadata in the template and no web-identity call)' }];
-  }
-  const arn = `arn:${stack.partition}:iam::${stack.account}:oidc-provider/${issuer}`;
+  const roleArn: string | undefined = (runner.body.runner_configuration as Json)?.auth?.role_arn;
+  if (roleArn === undefined) return [failed('oidc', 'auth.role_arn', 'the RunnerCreateBody has no task-manager role')];
+  let trusted: string[];
   try {
-    const res = await checkCall('iam:GetOpenIDConnectProvider', () =>
-      clients.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
+    const role = await checkCall('iam:GetRole', () =>
+      clients.iam.send(new GetRoleCommand({ RoleName: roleArn.split('/').pop()! })),
     );
-    const ids = res.ClientIDList ?? [];
-    return ids.includes('sts.amazonaws.com')
-      ? [ok('oidc', arn, `lists sts.amazonaws.com (client ids: ${ids.join(', ')})`)]
-      : [
+    const trust = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '{}'));
+    trusted = [
+      ...new Set(
+        ([] as Json[])
+          .concat(trust.Statement ?? [])
+          .filter((st: Json) => st.Effect === 'Allow' && ([] as string[]).concat(st.Action ?? []).includes('sts:AssumeRoleWithWebIdentity'))
+          .flatMap((st: Json) => ([] as string[]).concat(st.Principal?.Federated ?? [])),
+      ),
+    ];
+  } catch (e) {
+    return [cannot('oidc', roleArn, e)];
+  }
+  if (trusted.length === 0) {
+    return [failed('oidc', roleArn, 'the task-manager role trusts no OIDC provider for sts:AssumeRoleWithWebIdentity: redeploy the stack (its trust policy was changed outside it)')];
+  }
+  const expected = issuer === undefined ? undefined : `arn:${stack.partition}:iam::${stack.account}:oidc-provider/${issuer}`;
+  const out: LiveFinding[] = [];
+  if (expected !== undefined && !trusted.includes(expected)) {
+    out.push(
+      failed(
+        'oidc',
+        roleArn,
+        `the task-manager role trusts ${trusted.join(', ')}, not the provider of the orchestrator's issuer ${issuer}: set oidcIssuer (and oidcProviderArn) to the orchestrator's issuer`,
+      ),
+    );
+  }
+  for (const arn of trusted) {
+    try {
+      const res = await checkCall('iam:GetOpenIDConnectProvider', () =>
+        clients.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
+      );
+      const ids = res.ClientIDList ?? [];
+      out.push(
+        ids.includes('sts.amazonaws.com')
+          ? ok('oidc', arn, `lists sts.amazonaws.com (client ids: ${ids.join(', ')})`)
+          : failed(
+              'oidc',
+              arn,
+              `the provider's client ids (${ids.join(', ') || 'none'}) lack sts.amazonaws.com, the token's audience, so AssumeRoleWithWebIdentity fails: add it (aws iam add-client-id-to-open-id-connect-provider --client-id sts.amazonaws.com), or let the runner create the provider (leave oidcProviderArn out in the first runner of the account)`,
+            ),
+      );
+    } catch (e) {
+      if (e instanceof CheckCallError && /^NoSuchEntity(Exception)?$/.test((e.cause as Error)?.name ?? '')) {
+        const host = arn.replace(/^.*:oidc-provider\//, '');
+        out.push(
           failed(
             'oidc',
             arn,
-            `the provider's client ids (${ids.join(', ') || 'none'}) lack sts.amazonaws.com, the token's audience, so AssumeRoleWithWebIdentity fails: add it (aws iam add-client-id-to-open-id-connect-provider --client-id sts.amazonaws.com), or let the runner create the provider (leave oidcProviderArn out in the first runner of the account)`,
+            `the account has no OIDC provider for ${host}: set oidcProviderArn to the account's provider of oidcIssuer "${host}", or let the runner create it (leave oidcProviderArn out)`,
           ),
-        ];
-  } catch (e) {
-    if (e instanceof CheckCallError && /^NoSuchEntity(Exception)?$/.test((e.cause as Error)?.name ?? '')) {
-      return [
-        failed(
-          'oidc',
-          arn,
-          `the account has no OIDC provider for ${issuer}: set oidcProviderArn to the provider of oidcIssuer "${issuer}", or let the runner create it (leave oidcProviderArn out)`,
-        ),
-      ];
+        );
+      } else {
+        out.push(cannot('oidc', arn, e));
+      }
     }
-    return [cannot('oidc', arn, e)];
   }
+  return out;
 }
 
 /**
