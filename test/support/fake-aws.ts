@@ -150,7 +150,9 @@ export class FakeAws {
   }
 
   private handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
-    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
+    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
+      String(req.headers.authorization ?? ''),
+    );
     const target = req.headers['x-amz-target'];
     let action: string;
     let params: Record<string, string> = {};
@@ -170,14 +172,23 @@ export class FakeAws {
     const scripted = this.errors.find((e) => e.rule.action === action && e.left > 0);
     if (scripted) {
       scripted.left--;
-      return this.error(res, service, scripted.rule.status ?? 400, scripted.rule.code, `scripted ${scripted.rule.code}`);
+      return this.error(
+        res,
+        service,
+        scripted.rule.status ?? 400,
+        scripted.rule.code,
+        `scripted ${scripted.rule.code}`,
+      );
     }
     if (service === 'secretsmanager') return this.describeSecret(res, json);
-    const handler = (this as Json)[`on${action}`] as (p: Record<string, string>) => string | { status: number; code: string; message: string };
+    const handler = (this as Json)[`on${action}`] as (
+      p: Record<string, string>,
+    ) => string | { status: number; code: string; message: string };
     const out = handler.call(this, params);
     if (typeof out !== 'string') return this.error(res, service, out.status, out.code, out.message);
     const requestId = service === 'ec2' ? `<requestId>${randomUUID()}</requestId>` : '';
-    const metadata = service === 'ec2' ? '' : `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>`;
+    const metadata =
+      service === 'ec2' ? '' : `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>`;
     const inner = service === 'ec2' ? out : `<${action}Result>${out}</${action}Result>`;
     res.writeHead(200, { 'content-type': 'text/xml' });
     res.end(`<${action}Response xmlns="${NAMESPACE[service]}">${requestId}${inner}${metadata}</${action}Response>`);
@@ -248,7 +259,8 @@ export class FakeAws {
 
   protected onGetRole(p: Record<string, string>) {
     const role = this.state.roles[p.RoleName];
-    if (!role) return { status: 404, code: 'NoSuchEntity', message: `The role with name ${p.RoleName} cannot be found.` };
+    if (!role)
+      return { status: 404, code: 'NoSuchEntity', message: `The role with name ${p.RoleName} cannot be found.` };
     return `<Role><Path>/</Path><RoleName>${x(p.RoleName)}</RoleName><RoleId>AROAFAKE${p.RoleName.length}</RoleId><Arn>${x(role.arn)}</Arn><CreateDate>2026-11-01T10:00:00Z</CreateDate><AssumeRolePolicyDocument>${x(encodeURIComponent(JSON.stringify(role.trust)))}</AssumeRolePolicyDocument></Role>`;
   }
 
@@ -271,12 +283,31 @@ export class FakeAws {
     if (!/^arn:aws:iam::\d{12}:role\//.test(p.PolicySourceArn ?? '') || actions.length !== 1) {
       return { status: 400, code: 'InvalidInput', message: 'PolicySourceArn and one action expected by this fake' };
     }
-    const known = ['string', 'stringList', 'numeric', 'numericList', 'boolean', 'booleanList', 'ip', 'ipList', 'date', 'dateList'];
+    const known = [
+      'string',
+      'stringList',
+      'numeric',
+      'numericList',
+      'boolean',
+      'booleanList',
+      'ip',
+      'ipList',
+      'date',
+      'dateList',
+    ];
     const bad = context.find((c) => !known.includes(c.type) || c.values.length === 0);
     if (bad) return { status: 400, code: 'InvalidInput', message: `context entry ${bad.name}: bad type or no value` };
-    const answer = this.state.simulate({ policySourceArn: p.PolicySourceArn, action: actions[0], resource: resources[0], context });
+    const answer = this.state.simulate({
+      policySourceArn: p.PolicySourceArn,
+      action: actions[0],
+      resource: resources[0],
+      context,
+    });
     const matched = (answer.matched ?? (answer.decision === 'allowed' ? ['FakePolicy'] : []))
-      .map((id) => `<member><SourcePolicyId>${x(id)}</SourcePolicyId><SourcePolicyType>IAM Policy</SourcePolicyType></member>`)
+      .map(
+        (id) =>
+          `<member><SourcePolicyId>${x(id)}</SourcePolicyId><SourcePolicyType>IAM Policy</SourcePolicyType></member>`,
+      )
       .join('');
     const missing = (answer.missingContext ?? []).map((m) => `<member>${x(m)}</member>`).join('');
     return `<IsTruncated>false</IsTruncated><EvaluationResults><member><EvalActionName>${x(actions[0])}</EvalActionName><EvalResourceName>${x(resources[0] ?? '*')}</EvalResourceName><EvalDecision>${answer.decision}</EvalDecision><MatchedStatements>${matched}</MatchedStatements><MissingContextValues>${missing}</MissingContextValues>${
@@ -288,7 +319,12 @@ export class FakeAws {
 
   protected onGetOpenIDConnectProvider(p: Record<string, string>) {
     const provider = this.state.oidcProviders[p.OpenIDConnectProviderArn];
-    if (!provider) return { status: 404, code: 'NoSuchEntity', message: `OpenIDConnect Provider not found for arn ${p.OpenIDConnectProviderArn}` };
+    if (!provider)
+      return {
+        status: 404,
+        code: 'NoSuchEntity',
+        message: `OpenIDConnect Provider not found for arn ${p.OpenIDConnectProviderArn}`,
+      };
     return `<Url>${x(provider.url)}</Url><ClientIDList>${provider.clientIds.map((c) => `<member>${x(c)}</member>`).join('')}</ClientIDList><ThumbprintList><member>0123456789abcdef0123456789abcdef01234567</member></ThumbprintList><CreateDate>2026-11-01T10:00:00Z</CreateDate>`;
   }
 
@@ -308,7 +344,10 @@ export class FakeAws {
     const ids = f['subnet-id'] ?? [];
     const items = ids
       .filter((id) => id in this.state.subnets)
-      .map((id) => `<item><subnetId>${id}</subnetId><vpcId>${this.state.subnets[id]}</vpcId><state>available</state><cidrBlock>10.0.0.0/24</cidrBlock></item>`)
+      .map(
+        (id) =>
+          `<item><subnetId>${id}</subnetId><vpcId>${this.state.subnets[id]}</vpcId><state>available</state><cidrBlock>10.0.0.0/24</cidrBlock></item>`,
+      )
       .join('');
     return `<subnetSet>${items}</subnetSet>`;
   }
@@ -333,9 +372,14 @@ export class FakeAws {
           )
           .join('');
         const assoc = [
-          ...(t.main ? [`<item><routeTableAssociationId>rtbassoc-main${t.id}</routeTableAssociationId><routeTableId>${t.id}</routeTableId><main>true</main></item>`] : []),
+          ...(t.main
+            ? [
+                `<item><routeTableAssociationId>rtbassoc-main${t.id}</routeTableAssociationId><routeTableId>${t.id}</routeTableId><main>true</main></item>`,
+              ]
+            : []),
           ...t.subnets.map(
-            (s) => `<item><routeTableAssociationId>rtbassoc-${s}</routeTableAssociationId><routeTableId>${t.id}</routeTableId><subnetId>${s}</subnetId><main>false</main></item>`,
+            (s) =>
+              `<item><routeTableAssociationId>rtbassoc-${s}</routeTableAssociationId><routeTableId>${t.id}</routeTableId><subnetId>${s}</subnetId><main>false</main></item>`,
           ),
         ].join('');
         return `<item><routeTableId>${t.id}</routeTableId><vpcId>${t.vpcId}</vpcId><ownerId>${this.state.account}</ownerId><routeSet>${routes}</routeSet><associationSet>${assoc}</associationSet></item>`;
@@ -348,19 +392,32 @@ export class FakeAws {
     const ids = this.filters(p)['vpc-endpoint-id'] ?? [];
     const items = this.state.vpcEndpoints
       .filter((e) => ids.includes(e.id))
-      .map((e) => `<item><vpcEndpointId>${e.id}</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><vpcId>vpc-0a</vpcId><serviceName>${x(e.service)}</serviceName><state>${e.state}</state></item>`)
+      .map(
+        (e) =>
+          `<item><vpcEndpointId>${e.id}</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><vpcId>vpc-0a</vpcId><serviceName>${x(e.service)}</serviceName><state>${e.state}</state></item>`,
+      )
       .join('');
     return `<vpcEndpointSet>${items}</vpcEndpointSet>`;
   }
 
   private describeSecret(res: http.ServerResponse, json: Json): void {
     const secret = this.state.secrets[json.SecretId];
-    if (!secret) return this.error(res, 'secretsmanager', 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (!secret)
+      return this.error(
+        res,
+        'secretsmanager',
+        400,
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret.",
+      );
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
     res.end(
       JSON.stringify({
         ARN: json.SecretId,
-        Name: String(json.SecretId).split(':').pop()!.replace(/-[A-Za-z0-9]{6}$/, ''),
+        Name: String(json.SecretId)
+          .split(':')
+          .pop()!
+          .replace(/-[A-Za-z0-9]{6}$/, ''),
         ...(secret.kmsKeyId !== undefined ? { KmsKeyId: secret.kmsKeyId } : {}),
         ...(secret.deleted ? { DeletedDate: 1764000000 } : {}),
         CreatedDate: 1760000000,

@@ -101,17 +101,26 @@ const body = JSON.parse(outputs.find((o) => o.OutputKey.includes('RunnerCreateBo
 /** test/support/cfn.ts's render, with Ref of the OIDC provider giving its ARN (as CloudFormation's does). */
 const OIDC_PROVIDER_ID = only('AWS::IAM::OIDCProvider');
 function deployed(value: any): any {
-  return JSON.parse(JSON.stringify(render(value, template)).split(`${OIDC_PROVIDER_ID.toLowerCase()}-abc123`).join(PROVIDER));
+  return JSON.parse(
+    JSON.stringify(render(value, template)).split(`${OIDC_PROVIDER_ID.toLowerCase()}-abc123`).join(PROVIDER),
+  );
 }
 const roleArn = (logicalId: string) => `arn:aws:iam::${ACCOUNT}:role/${logicalId.toLowerCase()}-abc123`;
 const clusterArn = `arn:aws:ecs:eu-central-1:${ACCOUNT}:cluster/${CLUSTER.toLowerCase()}-abc123`;
 
 /** The contract's calls as the engine makes them: `${...}` references to the template (Fn::Sub notation). */
 function contractCalls(): ContractCall[] {
-  const family = 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/humanitec_env_live-org_0123';
+  const family =
+    'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/humanitec_env_live-org_0123';
   const tasks = 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${' + CLUSTER + '}/0123456789abcdef';
   const cluster = { 'ecs:cluster': '${' + CLUSTER + '.Arn}' };
-  const tm = (id: string, action: string, resource: string, context = {}, expect: 'allowed' | 'denied' = 'allowed'): ContractCall => ({
+  const tm = (
+    id: string,
+    action: string,
+    resource: string,
+    context = {},
+    expect: 'allowed' | 'denied' = 'allowed',
+  ): ContractCall => ({
     id: `task-manager:${id}`,
     description: id,
     principal: 'task-manager',
@@ -147,9 +156,15 @@ function contractCalls(): ContractCall[] {
     tm('ecs:DeregisterTaskDefinition', 'ecs:DeregisterTaskDefinition', '*'),
     tm('ecs:DeleteTaskDefinitions', 'ecs:DeleteTaskDefinitions', `${family}:1`),
     tm('ecs:RegisterTaskDefinition', 'ecs:RegisterTaskDefinition', family),
-    tm('ecs:TagResource-task-definition', 'ecs:TagResource', `${family}:2`, { 'ecs:CreateAction': 'RegisterTaskDefinition' }),
-    tm('iam:PassRole-execution', 'iam:PassRole', '${' + EXECUTION + '.Arn}', { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }),
-    tm('iam:PassRole-task', 'iam:PassRole', '${' + TASK + '.Arn}', { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }),
+    tm('ecs:TagResource-task-definition', 'ecs:TagResource', `${family}:2`, {
+      'ecs:CreateAction': 'RegisterTaskDefinition',
+    }),
+    tm('iam:PassRole-execution', 'iam:PassRole', '${' + EXECUTION + '.Arn}', {
+      'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+    }),
+    tm('iam:PassRole-task', 'iam:PassRole', '${' + TASK + '.Arn}', {
+      'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+    }),
     tm('ecs:RunTask', 'ecs:RunTask', `${family}:2`, cluster),
     tm('ecs:TagResource-task', 'ecs:TagResource', tasks, { 'ecs:CreateAction': 'RunTask' }),
     tm('ecs:ListTasks', 'ecs:ListTasks', '*', cluster),
@@ -171,18 +186,16 @@ function contractCalls(): ContractCall[] {
       context: {},
       expect: 'allowed',
     },
-    ...['s3:GetObject', 's3:PutObject'].map(
-      (action): ContractCall => ({
-        id: `task:${action}`,
-        description: 'the job reads and writes its state',
-        principal: 'task',
-        roleLogicalId: TASK,
-        action,
-        resource: `${state}/0123.tfstate`,
-        context: { 'aws:SecureTransport': 'true' },
-        expect: 'allowed',
-      }),
-    ),
+    ...['s3:GetObject', 's3:PutObject'].map((action): ContractCall => ({
+      id: `task:${action}`,
+      description: 'the job reads and writes its state',
+      principal: 'task',
+      roleLogicalId: TASK,
+      action,
+      resource: `${state}/0123.tfstate`,
+      context: { 'aws:SecureTransport': 'true' },
+      expect: 'allowed',
+    })),
     {
       id: 'task:s3:ListBucket',
       description: 'the job lists its state',
@@ -206,14 +219,24 @@ function simulator(req: SimulationRequest) {
   const allowed = (() => {
     switch (req.policySourceArn) {
       case roleArn(TASK_MANAGER):
-        if (['ecs:RunTask', 'ecs:ListTasks', 'ecs:DescribeTasks'].includes(req.action)) return is('ecs:cluster', clusterArn);
+        if (['ecs:RunTask', 'ecs:ListTasks', 'ecs:DescribeTasks'].includes(req.action))
+          return is('ecs:cluster', clusterArn);
         if (req.action === 'iam:PassRole') {
-          return [roleArn(EXECUTION), roleArn(TASK)].includes(req.resource!) && is('iam:PassedToService', 'ecs-tasks.amazonaws.com');
+          return (
+            [roleArn(EXECUTION), roleArn(TASK)].includes(req.resource!) &&
+            is('iam:PassedToService', 'ecs-tasks.amazonaws.com')
+          );
         }
         if (req.action === 'ecs:TagResource') return ctx('ecs:CreateAction') !== undefined;
-        return ['ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition', 'ecs:DeleteTaskDefinitions', 'ecs:RegisterTaskDefinition'].includes(req.action);
+        return [
+          'ecs:ListTaskDefinitions',
+          'ecs:DeregisterTaskDefinition',
+          'ecs:DeleteTaskDefinitions',
+          'ecs:RegisterTaskDefinition',
+        ].includes(req.action);
       case roleArn(EXECUTION):
-        if (req.action === 'kms:Decrypt') return req.resource === SECRET_KEY && is('kms:ViaService', 'secretsmanager.eu-central-1.amazonaws.com');
+        if (req.action === 'kms:Decrypt')
+          return req.resource === SECRET_KEY && is('kms:ViaService', 'secretsmanager.eu-central-1.amazonaws.com');
         return req.action === 'secretsmanager:GetSecretValue' && req.resource === SECRET;
       case roleArn(TASK):
         return req.action.startsWith('s3:') && ctx('aws:SecureTransport')?.type === 'boolean';
@@ -239,11 +262,26 @@ function healthyAccount(): FakeAwsState {
     oidcProviders: { [PROVIDER]: { url: ISSUER, clientIds: ['sts.amazonaws.com'] } },
     subnets: Object.fromEntries(SUBNETS.map((s) => [s, 'vpc-0aaaaaaaaaaaaaaa0'])),
     routeTables: [
-      { id: 'rtb-private1', vpcId: 'vpc-0aaaaaaaaaaaaaaa0', subnets: [SUBNETS[0]], routes: [{ destination: '0.0.0.0/0', target: { NatGatewayId: 'nat-0a' } }] },
+      {
+        id: 'rtb-private1',
+        vpcId: 'vpc-0aaaaaaaaaaaaaaa0',
+        subnets: [SUBNETS[0]],
+        routes: [{ destination: '0.0.0.0/0', target: { NatGatewayId: 'nat-0a' } }],
+      },
       // The second subnet has no explicit association: the main route table applies.
-      { id: 'rtb-main', vpcId: 'vpc-0aaaaaaaaaaaaaaa0', main: true, subnets: [], routes: [{ destination: '0.0.0.0/0', target: { NatGatewayId: 'nat-0b' } }] },
+      {
+        id: 'rtb-main',
+        vpcId: 'vpc-0aaaaaaaaaaaaaaa0',
+        main: true,
+        subnets: [],
+        routes: [{ destination: '0.0.0.0/0', target: { NatGatewayId: 'nat-0b' } }],
+      },
     ],
-    vpcEndpoints: endpointIds.map((id, i) => ({ id, service: `com.amazonaws.eu-central-1.service${i}`, state: 'available' })),
+    vpcEndpoints: endpointIds.map((id, i) => ({
+      id,
+      service: `com.amazonaws.eu-central-1.service${i}`,
+      state: 'available',
+    })),
     secrets: { [SECRET]: { kmsKeyId: SECRET_KEY } },
   };
 }
@@ -289,7 +327,10 @@ const check = (overrides: { proxy?: string; token?: string | null; calls?: Contr
     stackName: STACK,
     calls: overrides.calls ?? contractCalls(),
     proxy: overrides.proxy ? parseProxy(overrides.proxy) : undefined,
-    registration: { token: overrides.token === null ? undefined : (overrides.token ?? TOKEN), apiUrl: orchestrator().url },
+    registration: {
+      token: overrides.token === null ? undefined : (overrides.token ?? TOKEN),
+      apiUrl: orchestrator().url,
+    },
     clients,
   });
 
@@ -328,7 +369,11 @@ describe('live check of a healthy runner', () => {
   test('the simulator gets each call with its context keys typed, and the deployed role and resources', async () => {
     await check();
     const sims = aws.requests.filter((r) => r.action === 'SimulatePrincipalPolicy');
-    const runTask = sims.find((r) => r.params['ActionNames.member.1'] === 'ecs:RunTask' && r.params['ContextEntries.member.1.ContextKeyValues.member.1'] === clusterArn)!;
+    const runTask = sims.find(
+      (r) =>
+        r.params['ActionNames.member.1'] === 'ecs:RunTask' &&
+        r.params['ContextEntries.member.1.ContextKeyValues.member.1'] === clusterArn,
+    )!;
     expect(runTask.params).toMatchObject({
       PolicySourceArn: roleArn(TASK_MANAGER),
       'ResourceArns.member.1': `arn:aws:ecs:eu-central-1:${ACCOUNT}:task-definition/humanitec_env_live-org_0123:2`,
@@ -378,7 +423,9 @@ describe('live check findings', () => {
         : simulator(req);
     const report = await check();
     expect(failures(report)).toEqual([
-      expect.stringContaining("task-manager:ecs:RunTask: denied, expected allowed: IAM simulator: the role's permissions boundary (permissionsBoundary) does not allow ecs:RunTask"),
+      expect.stringContaining(
+        "task-manager:ecs:RunTask: denied, expected allowed: IAM simulator: the role's permissions boundary (permissionsBoundary) does not allow ecs:RunTask",
+      ),
     ]);
   });
 
@@ -386,7 +433,9 @@ describe('live check findings', () => {
     aws.state.simulate = (req) => (req.action === 'ecs:RunTask' ? { decision: 'allowed' } : simulator(req));
     const report = await check();
     expect(failures(report)).toEqual([
-      expect.stringMatching(/FAIL .* task-manager:attack:RunTask-other-cluster: allowed, expected denied: .*this call must be denied but is allowed/),
+      expect.stringMatching(
+        /FAIL .* task-manager:attack:RunTask-other-cluster: allowed, expected denied: .*this call must be denied but is allowed/,
+      ),
     ]);
   });
 
@@ -396,39 +445,63 @@ describe('live check findings', () => {
     aws.state.roles[`${TASK_MANAGER.toLowerCase()}-abc123`].trust = trust;
     const report = await check();
     expect(failures(report)).toEqual([
-      expect.stringMatching(/web-identity:sts:AssumeRoleWithWebIdentity: denied, expected allowed: no statement of the deployed trust policy allows it .*orgId and runnerId/),
+      expect.stringMatching(
+        /web-identity:sts:AssumeRoleWithWebIdentity: denied, expected allowed: no statement of the deployed trust policy allows it .*orgId and runnerId/,
+      ),
     ]);
   });
 
   test('the state bucket policy is evaluated: a deny of the task role fails its state calls', async () => {
     // GIVEN a deployed template whose restrictStateAccess admits another role only
     const changed = JSON.parse(JSON.stringify(template));
-    const policyId = Object.keys(changed.Resources).find((id) => changed.Resources[id].Type === 'AWS::S3::BucketPolicy')!;
-    const restrict = changed.Resources[policyId].Properties.PolicyDocument.Statement.find((s: any) => s.Condition?.ArnNotEquals);
+    const policyId = Object.keys(changed.Resources).find(
+      (id) => changed.Resources[id].Type === 'AWS::S3::BucketPolicy',
+    )!;
+    const restrict = changed.Resources[policyId].Properties.PolicyDocument.Statement.find(
+      (s: any) => s.Condition?.ArnNotEquals,
+    );
     restrict.Condition.ArnNotEquals['aws:PrincipalArn'] = [`arn:aws:iam::${ACCOUNT}:role/someone-else`];
     aws.state.stacks = [{ ...aws.state.stacks[0], template: changed }];
     const report = await check();
-    expect(failures(report).map((l) => l.replace(/:.*/, '').trim())).toEqual(['FAIL    iam          task', 'FAIL    iam          task']);
-    expect(failures(report).join('\n')).toMatch(/task:s3:GetObject: denied, expected allowed: the bucket policy \S+ denies it .*restrictStateAccess/);
+    expect(failures(report).map((l) => l.replace(/:.*/, '').trim())).toEqual([
+      'FAIL    iam          task',
+      'FAIL    iam          task',
+    ]);
+    expect(failures(report).join('\n')).toMatch(
+      /task:s3:GetObject: denied, expected allowed: the bucket policy \S+ denies it .*restrictStateAccess/,
+    );
   });
 
   test('a subnet without a route to the internet fails; a named proxy in reach passes', async () => {
     aws.state.routeTables[1] = { ...aws.state.routeTables[1], routes: [] };
     const report = await check();
     expect(failures(report)).toEqual([
-      expect.stringMatching(new RegExp(`FAIL +network +${SUBNETS[1]}: no route to the internet: main route table rtb-main has no 0.0.0.0/0 route.*subnets/subnetIds.*--proxy`)),
+      expect.stringMatching(
+        new RegExp(
+          `FAIL +network +${SUBNETS[1]}: no route to the internet: main route table rtb-main has no 0.0.0.0/0 route.*subnets/subnetIds.*--proxy`,
+        ),
+      ),
     ]);
     // The local route (10.0.0.0/16) reaches a proxy in the VPC.
     const viaProxy = await check({ proxy: '10.0.3.7' });
     expect(failures(viaProxy)).toEqual([]);
     // A proxy outside the VPC is reached through the NAT gateway's default route, not without it.
     const outside = await check({ proxy: '192.168.1.1' });
-    expect(failures(outside)).toEqual([expect.stringMatching(new RegExp(`FAIL +network +${SUBNETS[1]}: no route to proxy 192.168.1.1 in main route table rtb-main`))]);
-    expect(lines(outside).find((l) => l.includes(SUBNETS[0]))).toMatch(/ok +network .*proxy 192.168.1.1 reachable via route table rtb-private1 \(0.0.0.0\/0 → nat-0a\)/);
+    expect(failures(outside)).toEqual([
+      expect.stringMatching(
+        new RegExp(`FAIL +network +${SUBNETS[1]}: no route to proxy 192.168.1.1 in main route table rtb-main`),
+      ),
+    ]);
+    expect(lines(outside).find((l) => l.includes(SUBNETS[0]))).toMatch(
+      /ok +network .*proxy 192.168.1.1 reachable via route table rtb-private1 \(0.0.0.0\/0 → nat-0a\)/,
+    );
   });
 
   test('a public subnet without public IPs fails, naming assignPublicIp', async () => {
-    aws.state.routeTables[0] = { ...aws.state.routeTables[0], routes: [{ destination: '0.0.0.0/0', target: { GatewayId: 'igw-0a' } }] };
+    aws.state.routeTables[0] = {
+      ...aws.state.routeTables[0],
+      routes: [{ destination: '0.0.0.0/0', target: { GatewayId: 'igw-0a' } }],
+    };
     const report = await check();
     expect(failures(report)).toEqual([expect.stringMatching(/public subnet .*igw-0a.*set assignPublicIp: true/)]);
   });
@@ -457,28 +530,42 @@ describe('live check findings', () => {
   test('a missing OIDC provider fails', async () => {
     aws.state.oidcProviders = {};
     const report = await check();
-    expect(failures(report)).toEqual([expect.stringMatching(/FAIL +oidc .*no OIDC provider for oidc.humanitec.dev: set oidcProviderArn/)]);
+    expect(failures(report)).toEqual([
+      expect.stringMatching(/FAIL +oidc .*no OIDC provider for oidc.humanitec.dev: set oidcProviderArn/),
+    ]);
   });
 
   test('a missing secret fails; one scheduled for deletion fails', async () => {
     aws.state.secrets = {};
-    expect(failures(await check())).toEqual([expect.stringMatching(/FAIL +secret +secrets.DB_PASSWORD: .* does not exist.*fix secrets.DB_PASSWORD/)]);
+    expect(failures(await check())).toEqual([
+      expect.stringMatching(/FAIL +secret +secrets.DB_PASSWORD: .* does not exist.*fix secrets.DB_PASSWORD/),
+    ]);
     aws.state.secrets = { [SECRET]: { kmsKeyId: SECRET_KEY, deleted: true } };
     expect(failures(await check())).toEqual([expect.stringMatching(/scheduled for deletion/)]);
   });
 
-  test("a secret key the execution role may not use fails, naming secretsEncryptionKeys", async () => {
-    aws.state.secrets = { [SECRET]: { kmsKeyId: `arn:aws:kms:eu-central-1:${ACCOUNT}:key/99999999-0000-0000-0000-000000000000` } };
+  test('a secret key the execution role may not use fails, naming secretsEncryptionKeys', async () => {
+    aws.state.secrets = {
+      [SECRET]: { kmsKeyId: `arn:aws:kms:eu-central-1:${ACCOUNT}:key/99999999-0000-0000-0000-000000000000` },
+    };
     const report = await check();
-    expect(failures(report)).toEqual([expect.stringMatching(/FAIL +secret .*may not use .*add the key to secretsEncryptionKeys/)]);
+    expect(failures(report)).toEqual([
+      expect.stringMatching(/FAIL +secret .*may not use .*add the key to secretsEncryptionKeys/),
+    ]);
   });
 
   test('a registration that differs from the stack fails; an unregistered runner fails; no token skips', async () => {
     const client = new OrchestratorClient({ orgId: ORG, token: TOKEN, apiUrl: orchestrator().url });
     await client.updateRunner(RUNNER, { description: 'changed in the console' } as any);
-    expect(failures(await check())).toEqual([expect.stringMatching(/FAIL +registration .*differs from the stack in description: run "po-ecs-runner register --adopt-existing/)]);
+    expect(failures(await check())).toEqual([
+      expect.stringMatching(
+        /FAIL +registration .*differs from the stack in description: run "po-ecs-runner register --adopt-existing/,
+      ),
+    ]);
     await client.deleteRunner(RUNNER);
-    expect(failures(await check())).toEqual([expect.stringMatching(/FAIL +registration .*not registered in organization live-org/)]);
+    expect(failures(await check())).toEqual([
+      expect.stringMatching(/FAIL +registration .*not registered in organization live-org/),
+    ]);
     // WHEN there is no API token THEN the registration is skipped, which does not fail the check.
     const skipped = await check({ token: null });
     expect(skipped.runners[0].findings.find((f) => f.check === 'registration')?.status).toBe('skipped');
@@ -488,9 +575,24 @@ describe('live check findings', () => {
 
 describe('the check\'s own calls fail: "could not check", never "ok"', () => {
   test.each([
-    ['SimulatePrincipalPolicy', 'Throttling', 400, /CANNOT +iam +.*could not check: iam:SimulatePrincipalPolicy: Throttling/],
-    ['SimulatePrincipalPolicy', 'AccessDenied', 403, /CANNOT +iam +.*iam:SimulatePrincipalPolicy: AccessDenied.*may not call/],
-    ['DescribeRouteTables', 'RequestLimitExceeded', 503, /CANNOT +network .*ec2:DescribeRouteTables: RequestLimitExceeded/],
+    [
+      'SimulatePrincipalPolicy',
+      'Throttling',
+      400,
+      /CANNOT +iam +.*could not check: iam:SimulatePrincipalPolicy: Throttling/,
+    ],
+    [
+      'SimulatePrincipalPolicy',
+      'AccessDenied',
+      403,
+      /CANNOT +iam +.*iam:SimulatePrincipalPolicy: AccessDenied.*may not call/,
+    ],
+    [
+      'DescribeRouteTables',
+      'RequestLimitExceeded',
+      503,
+      /CANNOT +network .*ec2:DescribeRouteTables: RequestLimitExceeded/,
+    ],
     ['DescribeRouteTables', 'UnauthorizedOperation', 403, /CANNOT +network .*UnauthorizedOperation/],
     ['DescribeVpcEndpoints', 'UnauthorizedOperation', 403, /CANNOT +endpoint .*UnauthorizedOperation/],
     ['GetOpenIDConnectProvider', 'AccessDenied', 403, /CANNOT +oidc .*AccessDenied/],
@@ -513,7 +615,15 @@ describe('usage and configuration: exit 2', () => {
     const io = { out: jest.fn(), err: jest.fn() };
     const saved = { ...process.env };
     try {
-      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) {
+      for (const k of [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_SESSION_TOKEN',
+        'AWS_PROFILE',
+        'AWS_WEB_IDENTITY_TOKEN_FILE',
+        'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+        'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      ]) {
         delete process.env[k];
       }
       process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
@@ -522,7 +632,9 @@ describe('usage and configuration: exit 2', () => {
       process.env.AWS_ENDPOINT_URL = aws.url;
       const code = await liveCheckAction({ stack: STACK, region: 'eu-central-1' }, {}, undefined, io);
       expect(code).toBe(2);
-      expect(io.err).toHaveBeenCalledWith(expect.stringMatching(/^po-ecs-runner: no usable AWS credentials .*AWS_PROFILE/));
+      expect(io.err).toHaveBeenCalledWith(
+        expect.stringMatching(/^po-ecs-runner: no usable AWS credentials .*AWS_PROFILE/),
+      );
       expect(aws.requests).toEqual([]);
     } finally {
       process.env = saved;
@@ -530,10 +642,14 @@ describe('usage and configuration: exit 2', () => {
   });
 
   test('an unknown stack, a bad proxy', async () => {
-    await expect(runLiveCheck({ stackName: 'NoSuchStack', registration: { apiUrl: orchestrator().url }, clients })).rejects.toThrow(/stack "NoSuchStack" not found/);
+    await expect(
+      runLiveCheck({ stackName: 'NoSuchStack', registration: { apiUrl: orchestrator().url }, clients }),
+    ).rejects.toThrow(/stack "NoSuchStack" not found/);
     const io = { out: jest.fn(), err: jest.fn() };
     expect(await liveCheckAction({ stack: STACK, proxy: 'proxy.example.com' }, {}, undefined, io)).toBe(2);
-    expect(io.err).toHaveBeenCalledWith(expect.stringContaining('--proxy "proxy.example.com" is not an IPv4 address or CIDR'));
+    expect(io.err).toHaveBeenCalledWith(
+      expect.stringContaining('--proxy "proxy.example.com" is not an IPv4 address or CIDR'),
+    );
   });
 });
 
@@ -580,13 +696,17 @@ describe('the bundled CLI: po-ecs-runner check --stack', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     const out = r.stdout.split('\n');
-    expect(out[0]).toBe(`Live check of stack ${STACK} (${ACCOUNT}, eu-central-1) as arn:aws:iam::${ACCOUNT}:user/platform-engineer`);
+    expect(out[0]).toBe(
+      `Live check of stack ${STACK} (${ACCOUNT}, eu-central-1) as arn:aws:iam::${ACCOUNT}:user/platform-engineer`,
+    );
     expect(out.filter((l) => /^\s+(FAIL|CANNOT)/.test(l))).toEqual([
       expect.stringMatching(/CANNOT +iam +contract calls: no contract calls were given/),
     ]);
     expect(out).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`ok +registration +${RUNNER}: `))]));
     expect(r.stdout).not.toContain(TOKEN);
-    expect(new Set(aws.requests.map((q) => q.service))).toEqual(new Set(['sts', 'cloudformation', 'iam', 'ec2', 'secretsmanager']));
+    expect(new Set(aws.requests.map((q) => q.service))).toEqual(
+      new Set(['sts', 'cloudformation', 'iam', 'ec2', 'secretsmanager']),
+    );
   });
 
   test('--json', async () => {

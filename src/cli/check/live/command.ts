@@ -35,13 +35,22 @@ export function addLiveCheckOptions(cmd: Command): Command {
     .option('--stack <name>', 'deployed stack to check live, with your AWS credentials (read-only calls)')
     .option('--region <region>', 'region of the stack (default: AWS_REGION or your AWS configuration)')
     .option('--runner-id <id>', 'only this runner of the stack')
-    .option('--proxy <ip-or-cidr>', 'the jobs reach the internet through this proxy: require a route to it instead of 0.0.0.0/0')
-    .option('--org <id>', 'orchestrator organization for the registration check (default: $HUMANITEC_ORG, then the stack)')
+    .option(
+      '--proxy <ip-or-cidr>',
+      'the jobs reach the internet through this proxy: require a route to it instead of 0.0.0.0/0',
+    )
+    .option(
+      '--org <id>',
+      'orchestrator organization for the registration check (default: $HUMANITEC_ORG, then the stack)',
+    )
     .option(
       '--api-url <url>',
       `orchestrator API base URL (default: $HUMANITEC_API_URL, then $PO_API_URL, then ${DEFAULT_API_URL})`,
     )
-    .option('--token <token>', 'API token for the registration check (default: $HUMANITEC_AUTH_TOKEN); without one it is skipped')
+    .option(
+      '--token <token>',
+      'API token for the registration check (default: $HUMANITEC_AUTH_TOKEN); without one it is skipped',
+    )
     .option('--json', 'print the report as JSON')
     .option('-v, --verbose', 'log every orchestrator API call to stderr');
 }
@@ -59,7 +68,9 @@ export async function liveCheckAction(
     if (opts.stack === undefined) throw new LiveCheckUsageError('say which stack: --stack <name>');
     const proxy = opts.proxy === undefined ? undefined : parseProxy(opts.proxy);
     if (opts.proxy !== undefined && proxy === undefined) {
-      throw new LiveCheckUsageError(`--proxy "${opts.proxy}" is not an IPv4 address or CIDR (e.g. 10.0.0.10 or 10.0.0.0/24)`);
+      throw new LiveCheckUsageError(
+        `--proxy "${opts.proxy}" is not an IPv4 address or CIDR (e.g. 10.0.0.10 or 10.0.0.0/24)`,
+      );
     }
     let tuning;
     try {
@@ -108,6 +119,6 @@ export function registerLiveCheckCommand(
         "prove a deployed runner will work: the orchestrator's calls simulated by IAM, routes, VPC endpoints, OIDC provider, secrets and registration (exit 0 ok, 1 failed or could not check, 2 usage)",
       ),
   ).action(async (opts: LiveCheckOptions) => {
-      process.exitCode = await liveCheckAction(opts, env, calls);
-    });
+    process.exitCode = await liveCheckAction(opts, env, calls);
+  });
 }

@@ -26,7 +26,7 @@ export type { LiveFinding, RegistrationTarget } from './infrastructure';
 export { LiveCheckUsageError, parseProxy, type Proxy } from './proxy';
 export type { DeployedRunner, DeployedStack } from './stack';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 /**
  * The offline engine's producer of a runner's calls, given the deployed template (GetTemplate,
@@ -74,7 +74,6 @@ export interface LiveCheckReport {
   readonly runners: readonly LiveRunnerReport[];
   readonly exitCode: 0 | 1;
 }
-
 
 /** Runs the live check. Throws {@link LiveCheckUsageError} for usage and configuration errors. */
 export async function runLiveCheck(input: LiveCheckInput): Promise<LiveCheckReport> {
@@ -129,7 +128,7 @@ async function check(clients: LiveClients, input: LiveCheckInput): Promise<LiveC
     const issuer = runner.metadata?.orchestrator?.issuer ?? issuerFromCalls(calls ?? []);
     findings.push(
       ...(await checkSubnets(clients, runner, input.proxy)),
-      ...(await checkOidcProvider(clients, stack, runner, issuer || undefined)),
+      ...(await checkOidcProvider(clients, stack, runner, issuer)),
       ...(await checkSecrets(clients, runner)),
       ...(await checkRegistration(runner, input.registration)),
     );
@@ -171,14 +170,17 @@ function stackStatus(stack: DeployedStack): LiveFinding {
 
 function usageFromSdk(e: unknown, call: string): Error {
   const err = e as Error;
-  if (/region is missing/i.test(err?.message ?? '')) return new LiveCheckUsageError('no AWS region: pass --region or set AWS_REGION');
+  if (/region is missing/i.test(err?.message ?? ''))
+    return new LiveCheckUsageError('no AWS region: pass --region or set AWS_REGION');
   if (errorKind(e) === 'credentials') {
     return new LiveCheckUsageError(
       `no usable AWS credentials (${call}: ${err?.name}: ${oneLine(err?.message ?? '')}): set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or sign in (aws sso login)`,
     );
   }
   if (errorKind(e) === 'denied') {
-    return new LiveCheckUsageError(`your credentials may not call ${call} (${err?.name}): the check needs the read-only permissions in docs/VERIFY-LIVE.md`);
+    return new LiveCheckUsageError(
+      `your credentials may not call ${call} (${err?.name}): the check needs the read-only permissions in docs/VERIFY-LIVE.md`,
+    );
   }
   return new Error(`${call}: ${err?.name}: ${oneLine(err?.message ?? String(e))}`);
 }

@@ -17,7 +17,7 @@ import { Proxy, cidrCovers } from './proxy';
 import { DeployedRunner, DeployedStack } from './stack';
 import { OrchestratorApiError, OrchestratorClient, diffRunner } from '../../../registration/api-client';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 /** One line of the live check's report. */
 export interface LiveFinding {
@@ -31,7 +31,12 @@ export interface LiveFinding {
 }
 
 const ok = (check: string, subject: string, detail: string): LiveFinding => ({ check, subject, status: 'ok', detail });
-const failed = (check: string, subject: string, detail: string): LiveFinding => ({ check, subject, status: 'failed', detail });
+const failed = (check: string, subject: string, detail: string): LiveFinding => ({
+  check,
+  subject,
+  status: 'failed',
+  detail,
+});
 function cannot(check: string, subject: string, e: unknown): LiveFinding {
   return {
     check,
@@ -59,10 +64,15 @@ function internetTarget(route: Route): string | undefined {
 }
 
 /** Each job subnet routes to the internet, or to the proxy (`ec2:DescribeSubnets`, `ec2:DescribeRouteTables`). */
-export async function checkSubnets(clients: LiveClients, runner: DeployedRunner, proxy?: Proxy): Promise<LiveFinding[]> {
+export async function checkSubnets(
+  clients: LiveClients,
+  runner: DeployedRunner,
+  proxy?: Proxy,
+): Promise<LiveFinding[]> {
   const subnets: string[] = job(runner).subnets ?? [];
   const publicIp = job(runner).is_public_ip_enabled === true;
-  if (subnets.length === 0) return [failed('network', 'subnets', 'the RunnerCreateBody names no subnets: give subnets or subnetIds')];
+  if (subnets.length === 0)
+    return [failed('network', 'subnets', 'the RunnerCreateBody names no subnets: give subnets or subnetIds')];
   let described;
   try {
     described = await checkCall('ec2:DescribeSubnets', () =>
@@ -76,7 +86,9 @@ export async function checkSubnets(clients: LiveClients, runner: DeployedRunner,
   let tables: RouteTable[];
   try {
     const explicit = await checkCall('ec2:DescribeRouteTables', () =>
-      clients.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: subnets }] })),
+      clients.ec2.send(
+        new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: subnets }] }),
+      ),
     );
     const main =
       vpcs.length === 0
@@ -99,7 +111,11 @@ export async function checkSubnets(clients: LiveClients, runner: DeployedRunner,
   return subnets.map((subnet) => {
     const vpc = vpcOf.get(subnet);
     if (vpc === undefined) {
-      return failed('network', subnet, `subnet ${subnet} does not exist in this account and region: fix subnets/subnetIds`);
+      return failed(
+        'network',
+        subnet,
+        `subnet ${subnet} does not exist in this account and region: fix subnets/subnetIds`,
+      );
     }
     const table =
       tables.find((t) => (t.Associations ?? []).some((a) => a.SubnetId === subnet)) ??
@@ -108,13 +124,25 @@ export async function checkSubnets(clients: LiveClients, runner: DeployedRunner,
     const how = (table.Associations ?? []).some((a) => a.SubnetId === subnet) ? 'route table' : 'main route table';
     const active = (table.Routes ?? []).filter((r) => r.State !== 'blackhole');
     if (proxy !== undefined) {
-      const route = active.find((r) => r.DestinationCidrBlock !== undefined && cidrCovers(r.DestinationCidrBlock, proxy));
+      const route = active.find(
+        (r) => r.DestinationCidrBlock !== undefined && cidrCovers(r.DestinationCidrBlock, proxy),
+      );
       return route
-        ? ok('network', subnet, `proxy ${proxy.text} reachable via ${how} ${table.RouteTableId} (${route.DestinationCidrBlock} → ${route.GatewayId ?? internetTarget(route) ?? 'local'})`)
-        : failed('network', subnet, `no route to proxy ${proxy.text} in ${how} ${table.RouteTableId}: add one, or choose other subnets/subnetIds`);
+        ? ok(
+            'network',
+            subnet,
+            `proxy ${proxy.text} reachable via ${how} ${table.RouteTableId} (${route.DestinationCidrBlock} → ${route.GatewayId ?? internetTarget(route) ?? 'local'})`,
+          )
+        : failed(
+            'network',
+            subnet,
+            `no route to proxy ${proxy.text} in ${how} ${table.RouteTableId}: add one, or choose other subnets/subnetIds`,
+          );
     }
     const route = active.find((r) => r.DestinationCidrBlock === '0.0.0.0/0' && internetTarget(r) !== undefined);
-    const blackhole = (table.Routes ?? []).find((r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.State === 'blackhole');
+    const blackhole = (table.Routes ?? []).find(
+      (r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.State === 'blackhole',
+    );
     if (route === undefined) {
       return failed(
         'network',
@@ -193,7 +221,11 @@ export async function checkOidcProvider(
       ...new Set(
         ([] as Json[])
           .concat(trust.Statement ?? [])
-          .filter((st: Json) => st.Effect === 'Allow' && ([] as string[]).concat(st.Action ?? []).includes('sts:AssumeRoleWithWebIdentity'))
+          .filter(
+            (st: Json) =>
+              st.Effect === 'Allow' &&
+              ([] as string[]).concat(st.Action ?? []).includes('sts:AssumeRoleWithWebIdentity'),
+          )
           .flatMap((st: Json) => ([] as string[]).concat(st.Principal?.Federated ?? [])),
       ),
     ];
@@ -201,9 +233,16 @@ export async function checkOidcProvider(
     return [cannot('oidc', roleArn, e)];
   }
   if (trusted.length === 0) {
-    return [failed('oidc', roleArn, 'the task-manager role trusts no OIDC provider for sts:AssumeRoleWithWebIdentity: redeploy the stack (its trust policy was changed outside it)')];
+    return [
+      failed(
+        'oidc',
+        roleArn,
+        'the task-manager role trusts no OIDC provider for sts:AssumeRoleWithWebIdentity: redeploy the stack (its trust policy was changed outside it)',
+      ),
+    ];
   }
-  const expected = issuer === undefined ? undefined : `arn:${stack.partition}:iam::${stack.account}:oidc-provider/${issuer}`;
+  const expected =
+    issuer === undefined ? undefined : `arn:${stack.partition}:iam::${stack.account}:oidc-provider/${issuer}`;
   const out: LiveFinding[] = [];
   if (expected !== undefined && !trusted.includes(expected)) {
     out.push(
@@ -259,7 +298,12 @@ export async function checkSecrets(clients: LiveClients, runner: DeployedRunner)
   for (const [name, arn] of Object.entries(secrets)) {
     const subject = `secrets.${name}`;
     if (/^arn:[^:]+:ssm:/.test(arn)) {
-      out.push({ check: 'secret', subject, status: 'skipped', detail: `${arn}: SSM parameters are not read by the live check (the execution role's ssm:GetParameters is simulated with the IAM calls)` });
+      out.push({
+        check: 'secret',
+        subject,
+        status: 'skipped',
+        detail: `${arn}: SSM parameters are not read by the live check (the execution role's ssm:GetParameters is simulated with the IAM calls)`,
+      });
       continue;
     }
     const region = arn.split(':')[3];
@@ -270,7 +314,13 @@ export async function checkSecrets(clients: LiveClients, runner: DeployedRunner)
       );
     } catch (e) {
       if (e instanceof CheckCallError && (e.cause as Error)?.name === 'ResourceNotFoundException') {
-        out.push(failed('secret', subject, `${arn} does not exist: jobs fail to start (ResourceInitializationError); fix secrets.${name}`));
+        out.push(
+          failed(
+            'secret',
+            subject,
+            `${arn} does not exist: jobs fail to start (ResourceInitializationError); fix secrets.${name}`,
+          ),
+        );
       } else {
         out.push(cannot('secret', subject, e));
       }
@@ -286,12 +336,24 @@ export async function checkSecrets(clients: LiveClients, runner: DeployedRunner)
       continue;
     }
     if (/(^|:)alias\//.test(key)) {
-      out.push({ check: 'secret', subject, status: 'could-not-check', detail: `${arn} is encrypted with ${key}, named by alias: the check cannot tell which key that is; name the key by ARN in the secret, and in secretsEncryptionKeys` });
+      out.push({
+        check: 'secret',
+        subject,
+        status: 'could-not-check',
+        detail: `${arn} is encrypted with ${key}, named by alias: the check cannot tell which key that is; name the key by ARN in the secret, and in secretsEncryptionKeys`,
+      });
       continue;
     }
-    const keyArn = key.startsWith('arn:') ? key : `arn:${arn.split(':')[1]}:kms:${region}:${arn.split(':')[4]}:key/${key}`;
+    const keyArn = key.startsWith('arn:')
+      ? key
+      : `arn:${arn.split(':')[1]}:kms:${region}:${arn.split(':')[4]}:key/${key}`;
     if (executionRole === undefined) {
-      out.push({ check: 'secret', subject, status: 'could-not-check', detail: 'the RunnerCreateBody has no execution role' });
+      out.push({
+        check: 'secret',
+        subject,
+        status: 'could-not-check',
+        detail: 'the RunnerCreateBody has no execution role',
+      });
       continue;
     }
     try {
@@ -302,7 +364,11 @@ export async function checkSecrets(clients: LiveClients, runner: DeployedRunner)
             ActionNames: ['kms:Decrypt'],
             ResourceArns: [keyArn],
             ContextEntries: [
-              { ContextKeyName: 'kms:ViaService', ContextKeyType: 'string', ContextKeyValues: [`secretsmanager.${region}.amazonaws.com`] },
+              {
+                ContextKeyName: 'kms:ViaService',
+                ContextKeyType: 'string',
+                ContextKeyValues: [`secretsmanager.${region}.amazonaws.com`],
+              },
             ],
           }),
         ),
@@ -310,8 +376,16 @@ export async function checkSecrets(clients: LiveClients, runner: DeployedRunner)
       const decision = sim.EvaluationResults?.[0]?.EvalDecision;
       out.push(
         decision === 'allowed'
-          ? ok('secret', subject, `${arn} exists; the execution role may decrypt with ${keyArn} through Secrets Manager (the key policy must let IAM decide or allow the role)`)
-          : failed('secret', subject, `${arn} is encrypted with ${keyArn}, which the execution role may not use (IAM simulator: ${decision}): add the key to secretsEncryptionKeys`),
+          ? ok(
+              'secret',
+              subject,
+              `${arn} exists; the execution role may decrypt with ${keyArn} through Secrets Manager (the key policy must let IAM decide or allow the role)`,
+            )
+          : failed(
+              'secret',
+              subject,
+              `${arn} is encrypted with ${keyArn}, which the execution role may not use (IAM simulator: ${decision}): add the key to secretsEncryptionKeys`,
+            ),
       );
     } catch (e) {
       out.push(cannot('secret', subject, e));
@@ -334,11 +408,25 @@ export interface RegistrationTarget {
 export async function checkRegistration(runner: DeployedRunner, target: RegistrationTarget): Promise<LiveFinding[]> {
   const subject = runner.runnerId;
   if (target.token === undefined) {
-    return [{ check: 'registration', subject, status: 'skipped', detail: 'no API token (HUMANITEC_AUTH_TOKEN or --token): the registration was not compared' }];
+    return [
+      {
+        check: 'registration',
+        subject,
+        status: 'skipped',
+        detail: 'no API token (HUMANITEC_AUTH_TOKEN or --token): the registration was not compared',
+      },
+    ];
   }
   const orgId = target.orgId ?? runner.orgId;
   if (orgId === undefined) {
-    return [{ check: 'registration', subject, status: 'could-not-check', detail: 'no organization: pass --org or set HUMANITEC_ORG' }];
+    return [
+      {
+        check: 'registration',
+        subject,
+        status: 'could-not-check',
+        detail: 'no organization: pass --org or set HUMANITEC_ORG',
+      },
+    ];
   }
   try {
     const client = new OrchestratorClient({
@@ -350,7 +438,13 @@ export async function checkRegistration(runner: DeployedRunner, target: Registra
     });
     const actual = await client.getRunner(runner.runnerId);
     if (actual === undefined) {
-      return [failed('registration', subject, `not registered in organization ${orgId} (${target.apiUrl}): run "po-ecs-runner register --stack <name>", or give apiTokenSecret so the stack registers it`)];
+      return [
+        failed(
+          'registration',
+          subject,
+          `not registered in organization ${orgId} (${target.apiUrl}): run "po-ecs-runner register --stack <name>", or give apiTokenSecret so the stack registers it`,
+        ),
+      ];
     }
     const differences = diffRunner(runner.body, actual);
     return differences.length === 0

@@ -30,7 +30,7 @@ export interface PolicyDecision {
 /** An element the evaluator does not decide (e.g. a Numeric condition or NotPrincipal). */
 export class UndecidablePolicyError extends Error {}
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 const asArray = <T>(x: T | readonly T[] | undefined): readonly T[] =>
   x === undefined ? [] : Array.isArray(x) ? (x as readonly T[]) : [x as T];
@@ -60,7 +60,8 @@ export function evaluatePolicy(document: Json, request: PolicyRequest, account?:
     const principal = matchPrincipal(st.Principal, request, account);
     if (principal === 'no') continue;
     if (!asArray<string>(st.Action).some((a) => globMatch(a, request.action, true))) continue;
-    if (st.Resource !== undefined && !asArray<string>(st.Resource).some((r) => globMatch(r, request.resource))) continue;
+    if (st.Resource !== undefined && !asArray<string>(st.Resource).some((r) => globMatch(r, request.resource)))
+      continue;
     if (!conditionsHold(st.Condition ?? {}, request.context, id)) continue;
     if (st.Effect === 'Deny') return { effect: 'deny', statement: id };
     if (st.Effect === 'Allow' && (allow === undefined || allow.viaAccount)) {
@@ -78,7 +79,11 @@ function matchPrincipal(principal: Json, request: PolicyRequest, account?: strin
       if (id === '*' && type === request.principal.type) return 'yes';
       if (type !== request.principal.type) continue;
       if (id === request.principal.id) return 'yes';
-      if (type === 'AWS' && account !== undefined && (id === account || /^arn:[^:]+:iam::(\d{12}):root$/.exec(id)?.[1] === account)) {
+      if (
+        type === 'AWS' &&
+        account !== undefined &&
+        (id === account || /^arn:[^:]+:iam::(\d{12}):root$/.exec(id)?.[1] === account)
+      ) {
         return 'account';
       }
     }
@@ -102,7 +107,11 @@ const NEGATED: Record<string, string> = {
   ArnNotLike: 'ArnLike',
 };
 
-function conditionsHold(condition: Record<string, Record<string, Json>>, context: PolicyRequest['context'], id: string): boolean {
+function conditionsHold(
+  condition: Record<string, Record<string, Json>>,
+  context: PolicyRequest['context'],
+  id: string,
+): boolean {
   for (const [rawOp, keys] of Object.entries(condition)) {
     const set = /^(ForAnyValue|ForAllValues):/.exec(rawOp)?.[1];
     let op = set ? rawOp.slice(set.length + 1) : rawOp;

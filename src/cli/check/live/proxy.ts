@@ -14,7 +14,9 @@ export interface Proxy {
 }
 
 export function parseProxy(text: string): Proxy | undefined {
-  const m = /^(?:[a-z]+:\/\/)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?(?::\d+)?\/?$/i.exec(text.trim());
+  const m = /^(?:[a-z]+:\/\/)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?(?::\d+)?\/?$/i.exec(
+    text.trim(),
+  );
   if (!m) return undefined;
   const octets = m.slice(1, 5).map(Number);
   if (octets.some((o) => o > 255)) return undefined;
@@ -33,6 +35,5 @@ export function cidrCovers(cidr: string, proxy: Proxy): boolean {
   const bits = Number(b);
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || Number.isNaN(bits) || bits > proxy.bits) return false;
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((ipToInt(ip.split('.').map(Number)) & mask) >>> 0) === ((proxy.network & mask) >>> 0);
+  return (ipToInt(ip.split('.').map(Number)) & mask) >>> 0 === (proxy.network & mask) >>> 0;
 }
-

@@ -14,7 +14,7 @@ import { PolicyDecision, UndecidablePolicyError, evaluatePolicy } from './policy
 import { DeployedRunner, DeployedStack, UnresolvableError, resolveSubString, resolveValue } from './stack';
 import type { CallResult, ContractCall } from '../contract';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 /** Condition keys whose IAM type is not `string` (the IAM global and service condition key references). */
 const KEY_TYPES: Record<string, 'boolean' | 'numeric' | 'date' | 'ip'> = {
@@ -87,11 +87,13 @@ export function hint(call: ContractCall): string {
   if (a.startsWith('ecs:') && /registertaskdefinition|deletetaskdefinitions|tagresource|runtask/.test(a)) {
     return "check taskDefinitionFamilyPrefix (the orchestrator's families: humanitec_ for Humanitec, platform_orchestrator_ for Stellwerk) and cluster; a permissionsBoundary or an SCP may deny it";
   }
-  if (a.startsWith('ecs:')) return 'check cluster (the job cluster the runner was given); a permissionsBoundary or an SCP may deny it';
+  if (a.startsWith('ecs:'))
+    return 'check cluster (the job cluster the runner was given); a permissionsBoundary or an SCP may deny it';
   if (a === 'iam:passrole') {
-    return 'the task-manager role may pass only the runner\'s executionRole and taskRole to ecs-tasks.amazonaws.com: redeploy the stack if the roles were changed outside it';
+    return "the task-manager role may pass only the runner's executionRole and taskRole to ecs-tasks.amazonaws.com: redeploy the stack if the roles were changed outside it";
   }
-  if (a.startsWith('secretsmanager:') || a.startsWith('ssm:')) return 'add the secret to secrets (the execution role may read exactly those)';
+  if (a.startsWith('secretsmanager:') || a.startsWith('ssm:'))
+    return 'add the secret to secrets (the execution role may read exactly those)';
   if (a.startsWith('kms:') && call.principal === 'execution') {
     return "add the secret's key to secretsEncryptionKeys, and let the key policy delegate to IAM or allow the execution role";
   }
@@ -106,7 +108,12 @@ export function hint(call: ContractCall): string {
 
 function result(call: ContractCall, decision: CallResult['decision'], detail: string): CallResult {
   const ok = decision !== 'could-not-check' && decision === call.expect;
-  return { call, decision, ok, detail: ok ? detail : decision === 'could-not-check' ? detail : `${detail}; ${hint(call)}` };
+  return {
+    call,
+    decision,
+    ok,
+    detail: ok ? detail : decision === 'could-not-check' ? detail : `${detail}; ${hint(call)}`,
+  };
 }
 
 function couldNotCheck(call: ContractCall, e: unknown): CallResult {
@@ -197,7 +204,12 @@ export async function evaluateCalls(
   return results;
 }
 
-async function simulate(clients: LiveClients, stack: DeployedStack, call: ContractCall, roleArn: string): Promise<CallResult> {
+async function simulate(
+  clients: LiveClients,
+  stack: DeployedStack,
+  call: ContractCall,
+  roleArn: string,
+): Promise<CallResult> {
   const res = await checkCall('iam:SimulatePrincipalPolicy', () =>
     clients.iam.send(
       new SimulatePrincipalPolicyCommand({
@@ -209,7 +221,8 @@ async function simulate(clients: LiveClients, stack: DeployedStack, call: Contra
     ),
   );
   const r = res.EvaluationResults?.[0];
-  if (r?.EvalDecision === undefined) throw new CheckCallError('iam:SimulatePrincipalPolicy', new Error('no evaluation result'));
+  if (r?.EvalDecision === undefined)
+    throw new CheckCallError('iam:SimulatePrincipalPolicy', new Error('no evaluation result'));
   const matched = (r.MatchedStatements ?? []).map((s) => s.SourcePolicyId ?? s.SourcePolicyType ?? '?').join(', ');
   let decision: 'allowed' | 'denied' = r.EvalDecision === 'allowed' ? 'allowed' : 'denied';
   let detail: string;
@@ -273,11 +286,25 @@ export function resourcePolicyFor(stack: DeployedStack, resource: string): Resou
   const bucket = /^arn:[^:]+:s3:::([^/]+)/.exec(resource)?.[1];
   const isKey = /^arn:[^:]+:kms:/.test(resource);
   for (const [logicalId, r] of Object.entries<Json>(stack.template?.Resources ?? {})) {
-    if (bucket !== undefined && r.Type === 'AWS::S3::BucketPolicy' && resolveValue(stack, r.Properties?.Bucket) === bucket) {
-      return { kind: 'bucket', what: 'the bucket policy', logicalId, document: resolveValue(stack, r.Properties.PolicyDocument) };
+    if (
+      bucket !== undefined &&
+      r.Type === 'AWS::S3::BucketPolicy' &&
+      resolveValue(stack, r.Properties?.Bucket) === bucket
+    ) {
+      return {
+        kind: 'bucket',
+        what: 'the bucket policy',
+        logicalId,
+        document: resolveValue(stack, r.Properties.PolicyDocument),
+      };
     }
     if (isKey && r.Type === 'AWS::KMS::Key' && resolveValue(stack, { 'Fn::GetAtt': [logicalId, 'Arn'] }) === resource) {
-      return { kind: 'key', what: 'the key policy of', logicalId, document: resolveValue(stack, r.Properties?.KeyPolicy) };
+      return {
+        kind: 'key',
+        what: 'the key policy of',
+        logicalId,
+        document: resolveValue(stack, r.Properties?.KeyPolicy),
+      };
     }
   }
   return undefined;

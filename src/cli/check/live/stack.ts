@@ -13,7 +13,7 @@ import { LiveClients, checkCall } from './aws';
 import type { RunnerCreateBody } from '../../../registration/api-client';
 import { RUNNER_METADATA_KEY, RunnerMetadata } from '../../../runner-metadata';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 export interface DeployedResource {
   readonly logicalId: string;
@@ -250,9 +250,7 @@ export function resolveValue(stack: StackView, value: Json): Json {
         return attribute(stack, id, attr);
       }
       case 'Fn::Sub':
-        return Array.isArray(arg)
-          ? resolveSubString(stack, arg[0], arg[1] ?? {})
-          : resolveSubString(stack, arg);
+        return Array.isArray(arg) ? resolveSubString(stack, arg[0], arg[1] ?? {}) : resolveSubString(stack, arg);
       case 'Fn::Join':
         return (resolveValue(stack, arg[1]) as Json[]).map(String).join(arg[0]);
       case 'Fn::Select':
