@@ -133,13 +133,15 @@ function conditionsHold(
         if (ifExists || negatedOf !== undefined || set === 'ForAllValues') continue;
         return false;
       }
-      const matches = (v: string) => wanted.some((p) => test(p, v));
+      const matches = (v: string) => wanted.some((p) => test(p, v)) !== (negatedOf !== undefined);
+      // ForAllValues: every value of the request; ForAnyValue: one of them; a single-valued
+      // operator: a negated one holds when no value matches, a positive one when one does.
       const holds =
         set === 'ForAllValues'
-          ? values.every(matches) !== (negatedOf !== undefined)
-          : negatedOf !== undefined
-            ? !values.some(matches)
-            : values.some(matches);
+          ? values.every(matches)
+          : set === 'ForAnyValue' || negatedOf === undefined
+            ? values.some(matches)
+            : values.every(matches);
       if (!holds) return false;
     }
   }
