@@ -535,6 +535,45 @@ describe('live check findings', () => {
     ]);
   });
 
+  test('a role that trusts another issuer fails the web identity and the provider check', async () => {
+    const other = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.other.example`;
+    const trust = deployed(template.Resources[TASK_MANAGER].Properties.AssumeRolePolicyDocument);
+    trust.Statement[0].Principal.Federated = other;
+    aws.state.roles[`${TASK_MANAGER.toLowerCase()}-abc123`].trust = trust;
+    aws.state.oidcProviders[other] = { url: 'oidc.other.example', clientIds: ['sts.amazonaws.com'] };
+    const report = await check();
+    expect(failures(report)).toEqual([
+      expect.stringMatching(/FAIL +iam +web-identity:sts:AssumeRoleWithWebIdentity: denied/),
+      expect.stringMatching(
+        /FAIL +oidc .*trusts arn:aws:iam::123456789012:oidc-provider\/oidc.other.example, not the provider of the orchestrator's issuer oidc.humanitec.dev: set oidcIssuer/,
+      ),
+    ]);
+  });
+
+  test('an SSM parameter secret is skipped; a key named by alias could not be checked', async () => {
+    const parameter = `arn:aws:ssm:eu-central-1:${ACCOUNT}:parameter/runner/token`;
+    const aliased = `arn:aws:secretsmanager:eu-central-1:${ACCOUNT}:secret:api-key-XyZ123`;
+    const changed = JSON.parse(JSON.stringify(body));
+    changed.runner_configuration.job.secrets = { TOKEN_PARAM: parameter, API_KEY: aliased };
+    aws.state.stacks = [
+      {
+        ...aws.state.stacks[0],
+        outputs: outputs.map((o) =>
+          o.OutputKey.includes('RunnerCreateBody') ? { ...o, OutputValue: JSON.stringify(changed) } : o,
+        ),
+      },
+    ];
+    aws.state.secrets = { [aliased]: { kmsKeyId: `arn:aws:kms:eu-central-1:${ACCOUNT}:alias/team-secrets` } };
+    const report = await check({ token: null });
+    const secrets = report.runners[0].findings.filter((f) => f.check === 'secret');
+    expect(secrets.map((f) => `${f.subject} ${f.status}`)).toEqual([
+      'secrets.TOKEN_PARAM skipped',
+      'secrets.API_KEY could-not-check',
+    ]);
+    expect(secrets[1].detail).toMatch(/named by alias: .*secretsEncryptionKeys/);
+    expect(report.exitCode).toBe(1);
+  });
+
   test('a missing secret fails; one scheduled for deletion fails', async () => {
     aws.state.secrets = {};
     expect(failures(await check())).toEqual([
@@ -670,7 +709,7 @@ describe('the bundled CLI: po-ecs-runner check --stack', () => {
     AWS_MAX_ATTEMPTS: '1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
-  const withCredentials = () => ({
+  const withCredentials = (): Record<string, string> => ({
     ...baseEnv(),
     AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
     AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
@@ -728,6 +767,21 @@ describe('the bundled CLI: po-ecs-runner check --stack', () => {
     const r = await run(['check', '--stack', STACK], { ...withCredentials(), AWS_ENDPOINT_URL: aws.url });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no usable AWS credentials \(sts:GetCallerIdentity: InvalidClientTokenId/);
+  });
+
+  test('no region: exit 2', async () => {
+    const env = withCredentials();
+    delete env.AWS_REGION;
+    const r = await run(['check', '--stack', STACK], { ...env, AWS_ENDPOINT_URL: aws.url });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no AWS region: pass --region or set AWS_REGION/);
+  });
+
+  test('a template the check cannot read: exit 1, naming the call', async () => {
+    aws.failWith({ action: 'GetTemplate', code: 'AccessDenied', status: 403 });
+    const r = await run(['check', '--stack', STACK], { ...withCredentials(), AWS_ENDPOINT_URL: aws.url });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot read stack "LiveStack": cloudformation:GetTemplate: AccessDenied/);
   });
 
   test('no --stack: exit 2', async () => {

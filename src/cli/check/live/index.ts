@@ -6,7 +6,7 @@
  * from the account. See docs/VERIFY-LIVE.md.
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { LiveClients, createClients, destroyClients, errorKind, oneLine } from './aws';
+import { CheckCallError, LiveClients, createClients, destroyClients, errorKind, oneLine } from './aws';
 import {
   LiveFinding,
   RegistrationTarget,
@@ -98,6 +98,7 @@ async function check(clients: LiveClients, input: LiveCheckInput): Promise<LiveC
     stack = await readStack(clients, input.stackName, input.runnerId);
   } catch (e) {
     if (e instanceof StackUsageError) throw new LiveCheckUsageError(e.message);
+    if (e instanceof CheckCallError) throw new Error(`cannot read stack "${input.stackName}": ${e.message}`);
     throw usageFromSdk(e, 'cloudformation:DescribeStacks');
   }
   if (Array.isArray(input.calls) && stack.runners.length > 1) {
