@@ -14,12 +14,16 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import type { ContractCall } from '../../../src/cli/check/contract';
 import type { LiveClients } from '../../../src/cli/check/live/aws';
 import { liveCheckAction } from '../../../src/cli/check/live/command';
 import { LiveCheckReport, formatReport, parseProxy, runLiveCheck } from '../../../src/cli/check/live/index';
+import { evaluatePolicy } from '../../../src/cli/check/live/policy';
+import { resourcePolicyFor } from '../../../src/cli/check/live/simulate';
+import type { DeployedStack } from '../../../src/cli/check/live/stack';
 import { OrchestratorClient } from '../../../src/registration/api-client';
 import { CLI_BUNDLE, ensureBundled } from '../../support/bundles';
 import { render } from '../../support/cfn';
@@ -788,5 +792,92 @@ describe('the bundled CLI: po-ecs-runner check --stack', () => {
     const r = await run(['check'], withCredentials());
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/say which stack: --stack <name>/);
+  });
+});
+
+describe('a production runner: the live check resolves and decides every bucket and key policy', () => {
+  test('no "could not check" from the resource policies of a runner with every feature', () => {
+    // GIVEN a runner with its own key, monitoring, registration and restricted state access
+    const stack = newStack({ stackName: 'ProductionStack' });
+    const runner = new EcsRunner(stack, 'Runner', {
+      orgId: ORG,
+      runnerId: 'prod-runner',
+      subnetIds: SUBNETS,
+      createEncryptionKey: true,
+      restrictStateAccess: true,
+      apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', SECRET),
+      allowExecuteCommand: true,
+    });
+    runner.addMonitoring();
+    const prod = Template.fromStack(stack).toJSON();
+    const deployedStack: DeployedStack = {
+      name: 'ProductionStack',
+      stackId: `arn:aws:cloudformation:eu-central-1:${ACCOUNT}:stack/ProductionStack/x`,
+      status: 'CREATE_COMPLETE',
+      partition: 'aws',
+      region: 'eu-central-1',
+      account: ACCOUNT,
+      template: prod,
+      resources: new Map(
+        Object.entries<any>(prod.Resources).map(([logicalId, r], i) => [
+          logicalId,
+          { logicalId, type: r.Type, physicalId: physicalId(logicalId, r.Type, i) },
+        ]),
+      ),
+      runners: [],
+    };
+    const bucket = Object.keys(prod.Resources).find(
+      (id) => prod.Resources[id].Type === 'AWS::S3::Bucket' && id.includes('State'),
+    )!;
+    const keyArn = `arn:aws:kms:eu-central-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+    const taskRole = `arn:aws:iam::${ACCOUNT}:role/${Object.keys(prod.Resources)
+      .find((id) => /RolesTaskRole/.test(id) && prod.Resources[id].Type === 'AWS::IAM::Role')!
+      .toLowerCase()}-abc123`;
+    // WHEN the state calls' resource policies are looked up and evaluated
+    const state = resourcePolicyFor(deployedStack, `arn:aws:s3:::${bucket.toLowerCase()}-abc123/env.tfstate`);
+    const keyPolicy = resourcePolicyFor(deployedStack, keyArn);
+    // THEN both are found and decided: the bucket does not deny the task role, the key lets IAM decide
+    expect(state?.kind).toBe('bucket');
+    expect(keyPolicy?.kind).toBe('key');
+    const as = (action: string, resource: string, context: Record<string, string>) => ({
+      action,
+      resource,
+      principal: { type: 'AWS' as const, id: taskRole },
+      context: { 'aws:PrincipalArn': taskRole, ...context },
+    });
+    expect(
+      evaluatePolicy(
+        state!.document,
+        as('s3:PutObject', `arn:aws:s3:::${bucket.toLowerCase()}-abc123/env.tfstate`, {
+          'aws:SecureTransport': 'true',
+        }),
+        ACCOUNT,
+      ).effect,
+    ).toBe('none');
+    expect(
+      evaluatePolicy(
+        keyPolicy!.document,
+        as('kms:GenerateDataKey', keyArn, { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' }),
+        ACCOUNT,
+      ),
+    ).toMatchObject({
+      effect: 'allow',
+      viaAccount: true,
+    });
+    // and another role of the account is denied the state by restrictStateAccess
+    const other = `arn:aws:iam::${ACCOUNT}:role/ReadOnly`;
+    expect(
+      evaluatePolicy(
+        state!.document,
+        {
+          ...as('s3:GetObject', `arn:aws:s3:::${bucket.toLowerCase()}-abc123/env.tfstate`, {
+            'aws:SecureTransport': 'true',
+          }),
+          principal: { type: 'AWS', id: other },
+          context: { 'aws:PrincipalArn': other, 'aws:SecureTransport': 'true' },
+        },
+        ACCOUNT,
+      ).effect,
+    ).toBe('deny');
   });
 });

@@ -98,7 +98,15 @@ export async function readStack(clients: LiveClients, name: string, runnerId?: s
     }
   }
   const roleArnToLogicalId = new Map<string, string>();
-  const base = { partition, region, account, template, resources };
+  const base = {
+    name: stack.StackName ?? name,
+    stackId: stack.StackId,
+    partition,
+    region,
+    account,
+    template,
+    resources,
+  };
   for (const [logicalId, r] of resources) {
     if (r.type !== 'AWS::IAM::Role') continue;
     try {
@@ -140,13 +148,7 @@ export async function readStack(clients: LiveClients, name: string, runnerId?: s
       `stack "${name}" has no runner "${runnerId}"; its runners: ${candidates.map((c) => c.runnerId).join(', ')}`,
     );
   }
-  return {
-    name,
-    stackId: stack.StackId,
-    status: stack.StackStatus ?? 'UNKNOWN',
-    ...base,
-    runners,
-  };
+  return { ...base, status: stack.StackStatus ?? 'UNKNOWN', runners };
 }
 
 const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
@@ -154,7 +156,10 @@ const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Arra
 /** A template reference the resolver cannot turn into a deployed value. */
 export class UnresolvableError extends Error {}
 
-type StackView = Pick<DeployedStack, 'partition' | 'region' | 'account' | 'template' | 'resources'>;
+type StackView = Pick<
+  DeployedStack,
+  'name' | 'stackId' | 'partition' | 'region' | 'account' | 'template' | 'resources'
+>;
 
 function physical(stack: StackView, logicalId: string): string {
   const r = stack.resources.get(logicalId);
@@ -206,6 +211,10 @@ function pseudo(stack: StackView, name: string): string | undefined {
       return stack.account;
     case 'AWS::URLSuffix':
       return stack.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+    case 'AWS::StackName':
+      return stack.name;
+    case 'AWS::StackId':
+      return stack.stackId;
     case 'AWS::NoValue':
       return undefined;
     default:
