@@ -11,7 +11,7 @@
 import { GetRoleCommand, SimulatePrincipalPolicyCommand, type ContextEntry } from '@aws-sdk/client-iam';
 import { CheckCallError, LiveClients, checkCall } from './aws';
 import { PolicyDecision, UndecidablePolicyError, evaluatePolicy } from './policy';
-import { DeployedRunner, DeployedStack, UnresolvableError, resolveSubString, resolveValue } from './stack';
+import { DeployedRunner, DeployedStack, UnresolvableError, attribute, resolveSubString, resolveValue } from './stack';
 import type { CallResult, ContractCall } from '../contract';
 
 type Json = any;
@@ -45,7 +45,7 @@ export function contextEntries(context: Readonly<Record<string, string | readonl
   });
 }
 
-/** The deployed ARN of each principal of a runner, from its registered body. */
+/** The deployed ARN of each principal of a runner, from its registered body (when a call's role is not in the stack). */
 export function principalArns(runner: DeployedRunner): Record<ContractCall['principal'], string | undefined> {
   const cfg = runner.body.runner_configuration as Json;
   return {
@@ -134,6 +134,17 @@ function issuerOf(runner: DeployedRunner, call: ContractCall): string | undefine
   );
 }
 
+/** The deployed ARN of the call's role (`roleLogicalId`), when the stack has it. */
+function roleOf(stack: DeployedStack, call: ContractCall): string | undefined {
+  if (stack.resources.get(call.roleLogicalId)?.type !== 'AWS::IAM::Role') return undefined;
+  try {
+    return attribute(stack, call.roleLogicalId, 'Arn');
+  } catch (e) {
+    if (e instanceof UnresolvableError) return undefined;
+    throw e;
+  }
+}
+
 /** Evaluates every call of a runner. Calls are independent; at most `concurrency` run at once. */
 export async function evaluateCalls(
   clients: LiveClients,
@@ -161,7 +172,7 @@ export async function evaluateCalls(
     let call = raw;
     try {
       call = resolveCall(stack, raw);
-      const roleArn = arns[call.principal];
+      const roleArn = roleOf(stack, call) ?? arns[call.principal];
       if (roleArn === undefined) {
         return result(call, 'could-not-check', `the RunnerCreateBody has no ARN for the ${call.principal} role`);
       }
