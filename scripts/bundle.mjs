@@ -24,8 +24,8 @@ export const BUNDLES = [
     outfile: 'bin/po-ecs-runner.js',
     banner: '#!/usr/bin/env node',
     executable: true,
-    // The SDK clients' ES module builds: esbuild drops the operations the CLI does not call
-    // (client-ec2's CommonJS build alone is 1.4 MB minified; its ES build, tree-shaken, a fraction).
+    // The SDK clients' ES module builds: esbuild drops the operations and models the CLI does not
+    // use (their CommonJS builds are one file per client, kept whole).
     mainFields: ['module', 'main'],
   },
 ];

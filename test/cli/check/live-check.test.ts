@@ -8,7 +8,6 @@ import { execFile } from 'child_process';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -19,6 +18,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import type { ContractCall } from '../../../src/cli/check/contract';
 import type { LiveClients } from '../../../src/cli/check/live/aws';
+import { Ec2QueryClient } from '../../../src/cli/check/live/ec2-query';
 import { liveCheckAction } from '../../../src/cli/check/live/command';
 import { LiveCheckReport, formatReport, parseProxy, runLiveCheck } from '../../../src/cli/check/live/index';
 import { evaluatePolicy } from '../../../src/cli/check/live/policy';
@@ -303,16 +303,17 @@ beforeAll(async () => {
     maxAttempts: 2,
     retryStrategy: undefined,
   };
+  const sts = new STSClient(config);
   clients = {
-    sts: new STSClient(config),
+    sts,
     cloudformation: new CloudFormationClient(config),
     iam: new IAMClient(config),
-    ec2: new EC2Client(config),
+    ec2: new Ec2QueryClient(sts, { AWS_ENDPOINT_URL_EC2: aws.url, AWS_MAX_ATTEMPTS: '2' }),
     secretsmanager: new SecretsManagerClient(config),
   };
 });
 afterAll(async () => {
-  Object.values(clients).forEach((c) => c.destroy());
+  [clients.sts, clients.cloudformation, clients.iam, clients.secretsmanager].forEach((c) => c.destroy());
   await aws.close();
 });
 beforeEach(async () => {

@@ -1,37 +1,39 @@
 /**
  * The AWS clients of the live check and how their errors are read. Every call the check makes is
  * read-only. Endpoints follow the SDK's own configuration (`AWS_ENDPOINT_URL`,
- * `AWS_ENDPOINT_URL_<SERVICE>`), which is how the tests point them at a local server.
+ * `AWS_ENDPOINT_URL_<SERVICE>`), which is how the tests point them at a local server. EC2 is
+ * called through {@link Ec2QueryClient} (see ec2-query.ts for why).
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
+import { Ec2QueryClient } from './ec2-query';
 
 /** The clients the live check uses. */
 export interface LiveClients {
   readonly sts: STSClient;
   readonly cloudformation: CloudFormationClient;
   readonly iam: IAMClient;
-  readonly ec2: EC2Client;
+  readonly ec2: Ec2QueryClient;
   readonly secretsmanager: SecretsManagerClient;
 }
 
 /** Clients for a region (`undefined`: the SDK's configuration, e.g. AWS_REGION or the profile). */
 export function createClients(region: string | undefined): LiveClients {
   const config = region !== undefined ? { region } : {};
+  const sts = new STSClient(config);
   return {
-    sts: new STSClient(config),
+    sts,
     cloudformation: new CloudFormationClient(config),
     iam: new IAMClient(config),
-    ec2: new EC2Client(config),
+    ec2: new Ec2QueryClient(sts),
     secretsmanager: new SecretsManagerClient(config),
   };
 }
 
 export function destroyClients(clients: LiveClients): void {
-  Object.values(clients).forEach((c: { destroy(): void }) => c.destroy());
+  [clients.sts, clients.cloudformation, clients.iam, clients.secretsmanager].forEach((c) => c.destroy());
 }
 
 const THROTTLING = new Set([

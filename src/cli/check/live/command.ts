@@ -5,7 +5,7 @@
  * (no credentials, no region, unknown stack, bad flags).
  */
 import { Command } from 'commander';
-import type { ContractCallSource, LiveCheckReport } from './index';
+import { ContractCallSource, LiveCheckReport, formatReport, runLiveCheck } from './index';
 import { LiveCheckUsageError, parseProxy } from './proxy';
 import { DEFAULT_API_URL, tuningFromEnv } from '../../../registration/api-client';
 
@@ -78,8 +78,6 @@ export async function liveCheckAction(
     } catch (e) {
       throw new LiveCheckUsageError((e as Error).message);
     }
-    // Loaded here, not at start-up: the AWS SDK clients are most of the CLI's code.
-    const { formatReport, runLiveCheck } = await import('./index');
     const report: LiveCheckReport = await runLiveCheck({
       stackName: opts.stack,
       region: opts.region,

@@ -3,16 +3,10 @@
  * endpoints), the account's OIDC provider, the job secrets, and the orchestrator's registration.
  * Each returns findings; an error of the check's own call is "could not check", never "ok".
  */
-import {
-  DescribeRouteTablesCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcEndpointsCommand,
-  type Route,
-  type RouteTable,
-} from '@aws-sdk/client-ec2';
 import { GetOpenIDConnectProviderCommand, GetRoleCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CheckCallError, LiveClients, checkCall, describeError } from './aws';
+import type { Ec2Route as Route, Ec2RouteTable as RouteTable } from './ec2-query';
 import { Proxy, cidrCovers } from './proxy';
 import { DeployedRunner, DeployedStack } from './stack';
 import { OrchestratorApiError, OrchestratorClient, diffRunner } from '../../../registration/api-client';
@@ -76,34 +70,28 @@ export async function checkSubnets(
   let described;
   try {
     described = await checkCall('ec2:DescribeSubnets', () =>
-      clients.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: subnets }] })),
+      clients.ec2.describeSubnets([{ Name: 'subnet-id', Values: subnets }]),
     );
   } catch (e) {
     return subnets.map((s) => cannot('network', s, e));
   }
-  const vpcOf = new Map((described.Subnets ?? []).map((s) => [s.SubnetId!, s.VpcId!]));
+  const vpcOf = new Map(described.map((s) => [s.SubnetId!, s.VpcId!]));
   const vpcs = [...new Set(vpcOf.values())];
   let tables: RouteTable[];
   try {
     const explicit = await checkCall('ec2:DescribeRouteTables', () =>
-      clients.ec2.send(
-        new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: subnets }] }),
-      ),
+      clients.ec2.describeRouteTables([{ Name: 'association.subnet-id', Values: subnets }]),
     );
     const main =
       vpcs.length === 0
-        ? { RouteTables: [] }
+        ? []
         : await checkCall('ec2:DescribeRouteTables', () =>
-            clients.ec2.send(
-              new DescribeRouteTablesCommand({
-                Filters: [
-                  { Name: 'vpc-id', Values: vpcs },
-                  { Name: 'association.main', Values: ['true'] },
-                ],
-              }),
-            ),
+            clients.ec2.describeRouteTables([
+              { Name: 'vpc-id', Values: vpcs },
+              { Name: 'association.main', Values: ['true'] },
+            ]),
           );
-    tables = [...(explicit.RouteTables ?? []), ...(main.RouteTables ?? [])];
+    tables = [...explicit, ...main];
   } catch (e) {
     return subnets.map((s) => cannot('network', s, e));
   }
@@ -173,11 +161,11 @@ export async function checkEndpoints(clients: LiveClients, stack: DeployedStack)
   try {
     const res =
       ids.length === 0
-        ? { VpcEndpoints: [] }
+        ? []
         : await checkCall('ec2:DescribeVpcEndpoints', () =>
-            clients.ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-endpoint-id', Values: ids }] })),
+            clients.ec2.describeVpcEndpoints([{ Name: 'vpc-endpoint-id', Values: ids }]),
           );
-    found = new Map((res.VpcEndpoints ?? []).map((e) => [e.VpcEndpointId!, e]));
+    found = new Map(res.map((e) => [e.VpcEndpointId!, e]));
   } catch (e) {
     return endpoints.map((ep) => cannot('endpoint', ep.logicalId, e));
   }

@@ -1,7 +1,4 @@
-/**
- * Small pieces of the live check that the command line needs before the AWS SDK is loaded (the
- * SDK is loaded only when `check --stack` runs, so that other commands start fast).
- */
+/** The live check's usage error and its `--proxy` flag. */
 
 /** Bad usage or configuration (no credentials, no region, unknown stack): exit code 2. */
 export class LiveCheckUsageError extends Error {}
