@@ -421,6 +421,12 @@ describe('live check findings', () => {
     ]);
   });
 
+  test('an empty list of calls proves nothing: could not check', async () => {
+    const report = await check({ calls: [] });
+    expect(failures(report)).toEqual([expect.stringMatching(/CANNOT +iam +contract calls: no contract calls/)]);
+    expect(report.exitCode).toBe(1);
+  });
+
   test('a permissions boundary that denies is named', async () => {
     aws.state.simulate = (req) =>
       req.action === 'ecs:RunTask' && req.context.length > 0 && req.context[0].values[0] === clusterArn

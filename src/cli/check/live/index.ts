@@ -18,7 +18,7 @@ import {
 } from './infrastructure';
 import { evaluateCalls } from './simulate';
 import type { Proxy } from './proxy';
-import { DeployedRunner, DeployedStack, StackUsageError, readStack } from './stack';
+import { DeployedRunner, DeployedStack, StackUsageError, readStack, resolveValue } from './stack';
 import { LiveCheckUsageError } from './proxy';
 import type { CallResult, ContractCall } from '../contract';
 
@@ -118,7 +118,7 @@ async function check(clients: LiveClients, input: LiveCheckInput): Promise<LiveC
           : (input.calls as readonly ContractCall[]);
     const results = calls === undefined ? [] : await evaluateCalls(clients, stack, runner, calls);
     const findings: LiveFinding[] = [];
-    if (calls === undefined) {
+    if (calls === undefined || calls.length === 0) {
       findings.push({
         check: 'iam',
         subject: 'contract calls',
@@ -126,7 +126,7 @@ async function check(clients: LiveClients, input: LiveCheckInput): Promise<LiveC
         detail: "no contract calls were given to the live check, so the orchestrator's calls were not simulated",
       });
     }
-    const issuer = runner.metadata?.orchestrator?.issuer ?? issuerFromCalls(calls ?? []);
+    const issuer = metadataIssuer(stack, runner) ?? issuerFromCalls(calls ?? []);
     findings.push(
       ...(await checkSubnets(clients, runner, input.proxy)),
       ...(await checkOidcProvider(clients, stack, runner, issuer)),
@@ -144,6 +144,18 @@ async function check(clients: LiveClients, input: LiveCheckInput): Promise<LiveC
     runners,
     exitCode: allOk ? 0 : 1,
   };
+}
+
+/** The issuer in the runner's template metadata (which may hold intrinsics), resolved. */
+function metadataIssuer(stack: DeployedStack, runner: DeployedRunner): string | undefined {
+  const raw: unknown = runner.metadata?.orchestrator?.issuer;
+  if (raw === undefined) return undefined;
+  try {
+    const value: unknown = resolveValue(stack, raw);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The issuer of the web-identity call's `<issuer>:aud` context key. */

@@ -124,14 +124,13 @@ function couldNotCheck(call: ContractCall, e: unknown): CallResult {
   return result(call, 'could-not-check', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
 }
 
-/** The issuer of a web-identity call: from the runner metadata, else from its `<issuer>:aud` context key. */
+/** The issuer of a web-identity call: its `<issuer>:aud` context key, else the runner's metadata. */
 function issuerOf(runner: DeployedRunner, call: ContractCall): string | undefined {
-  return (
-    runner.metadata?.orchestrator?.issuer ??
-    Object.keys(call.context)
-      .find((k) => k.endsWith(':aud'))
-      ?.slice(0, -':aud'.length)
-  );
+  const fromContext = Object.keys(call.context)
+    .find((k) => k.endsWith(':aud'))
+    ?.slice(0, -':aud'.length);
+  const fromMetadata: unknown = runner.metadata?.orchestrator?.issuer;
+  return fromContext ?? (typeof fromMetadata === 'string' ? fromMetadata : undefined);
 }
 
 /** The deployed ARN of the call's role (`roleLogicalId`), when the stack has it. */
