@@ -24,6 +24,9 @@ export const BUNDLES = [
     outfile: 'bin/po-ecs-runner.js',
     banner: '#!/usr/bin/env node',
     executable: true,
+    // The SDK clients' ES module builds: esbuild drops the operations and models the CLI does not
+    // use (their CommonJS builds are one file per client, kept whole).
+    mainFields: ['module', 'main'],
   },
 ];
 
@@ -44,6 +47,7 @@ async function main() {
       sourcemap: false,
       legalComments: 'none',
       external: b.external ?? [],
+      mainFields: b.mainFields,
       banner: b.banner ? { js: b.banner } : undefined,
       logLevel: 'warning',
     });

@@ -30,6 +30,8 @@ import {
 } from '../registration/api-client';
 import { RunnerExistsError, ensureRunner } from '../registration/runner-sync';
 import { registerCheckCommand } from './check/command';
+import { addLiveCheckOptions, liveCheckAction } from './check/live/command';
+import { engineCalls } from './check/live/engine-calls';
 
 // The AWS SDK is bundled at a fixed version: its notice that versions published after January
 // 2027 need Node 22 concerns those later versions, not this bundle, and is only noise here.
@@ -181,7 +183,10 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
     process.exitCode = inSync ? EXIT_OK : EXIT_OUT_OF_SYNC;
   });
 
-  registerCheckCommand(program, io);
+  registerCheckCommand(program, io, {
+    addOptions: addLiveCheckOptions,
+    run: (opts) => liveCheckAction(opts, env, engineCalls),
+  });
   return program;
 }
 

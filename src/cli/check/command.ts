@@ -27,8 +27,13 @@ export interface CheckIo {
 
 export const CHECK_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** The live mode (`check --stack`), when the CLI has one: resolves to the exit code. */
-export type LiveCheck = (opts: CheckOptions & { readonly stack: string; readonly region?: string }) => Promise<number>;
+/** The live mode (`check --stack`), when the CLI has one. */
+export interface LiveCheck {
+  /** Adds the live mode's own flags (`--stack`, `--region`, ...) to the `check` command. */
+  readonly addOptions: (command: Command) => Command;
+  /** Runs the live check with the parsed flags; resolves to the exit code. */
+  readonly run: (opts: CheckOptions & { readonly stack: string }) => Promise<number>;
+}
 
 /**
  * Adds the `check` command to the CLI program: `--template` (offline) always; `--stack` and
@@ -50,19 +55,15 @@ export function registerCheckCommand(program: Command, io: CheckIo, live?: LiveC
     .option('--oidc-issuer <host>', "the orchestrator's OIDC issuer, with --orchestrator (default: the template's)")
     .option('--runner-id <id>', 'check only this runner (default: every runner in the template)')
     .option('--json', 'print the results as JSON');
-  if (live !== undefined) {
-    command
-      .option('--stack <name>', "deployed stack: the same calls evaluated by IAM's simulator with your AWS credentials")
-      .option('--region <region>', 'region of the stack (default: AWS_REGION or your AWS configuration)');
-  }
-  return command.action(async (opts: CheckOptions & { stack?: string; region?: string }) => {
+  if (live !== undefined) live.addOptions(command);
+  return command.action(async (opts: CheckOptions & { stack?: string }) => {
     if (opts.stack !== undefined && live !== undefined) {
       if (opts.template !== undefined) {
         io.err('po-ecs-runner: give either --template or --stack, not both');
         process.exitCode = CHECK_EXIT.usage;
         return;
       }
-      process.exitCode = await live({ ...opts, stack: opts.stack });
+      process.exitCode = await live.run({ ...opts, stack: opts.stack });
       return;
     }
     process.exitCode = runCheck(opts, io);

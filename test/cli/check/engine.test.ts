@@ -8,6 +8,7 @@ import { registerCheckCommand } from '../../../src/cli/check/command';
 import { RUNNER_METADATA_KEY } from '../../../src/runner-metadata';
 import { contractCallsFromTemplate, evaluateOffline, stateKey, TemplateError } from '../../../src/cli/check';
 import { synthesizeExample } from '../../conformance/templates';
+import { addLiveCheckOptions } from '../../../src/cli/check/live/command';
 
 const [basic] = synthesizeExample('basic');
 const roleId = (template: any, prefix: string) =>
@@ -111,7 +112,7 @@ describe('registerCheckCommand with a live mode (check --stack)', () => {
   test('--stack runs the live mode with the options, and its exit code is the command’s', async () => {
     const live = jest.fn(async () => 3);
     const p = program();
-    registerCheckCommand(p, io, live);
+    registerCheckCommand(p, io, { addOptions: addLiveCheckOptions, run: live });
     await p.parseAsync([
       'node',
       'cli',
@@ -132,7 +133,7 @@ describe('registerCheckCommand with a live mode (check --stack)', () => {
   test('--stack with --template is a usage error', async () => {
     const live = jest.fn(async () => 0);
     const p = program();
-    registerCheckCommand(p, io, live);
+    registerCheckCommand(p, io, { addOptions: addLiveCheckOptions, run: live });
     await p.parseAsync(['node', 'cli', 'check', '--stack', 'EcsRunner', '--template', 'x.json']);
     expect(live).not.toHaveBeenCalled();
     expect(process.exitCode).toBe(2);

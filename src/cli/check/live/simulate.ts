@@ -1,0 +1,321 @@
+/**
+ * The contract's calls, decided by AWS: `iam:SimulatePrincipalPolicy` on the deployed role, with
+ * the request context each call carries. What the simulator cannot take from a role's point of
+ * view is decided from the deployed policies themselves (see policy.ts):
+ * - a web identity's `sts:AssumeRoleWithWebIdentity`: the deployed trust policy (`iam:GetRole`);
+ * - the state bucket's policy and a KMS key's policy, when the stack holds them: the simulator
+ *   accepts a `ResourcePolicy` only with an IAM user as `CallerArn`, never a role, so the role's
+ *   identity policies are simulated and the resource policy is evaluated from the deployed
+ *   template.
+ */
+import { GetRoleCommand, SimulatePrincipalPolicyCommand, type ContextEntry } from '@aws-sdk/client-iam';
+import { CheckCallError, LiveClients, checkCall } from './aws';
+import { PolicyDecision, UndecidablePolicyError, evaluatePolicy } from './policy';
+import { DeployedRunner, DeployedStack, UnresolvableError, attribute, resolveSubString, resolveValue } from './stack';
+import type { CallResult, ContractCall } from '../contract';
+
+type Json = any;
+
+/** Condition keys whose IAM type is not `string` (the IAM global and service condition key references). */
+const KEY_TYPES: Record<string, 'boolean' | 'numeric' | 'date' | 'ip'> = {
+  'aws:securetransport': 'boolean',
+  'aws:viaawsservice': 'boolean',
+  'aws:principalisawsservice': 'boolean',
+  'aws:multifactorauthpresent': 'boolean',
+  'kms:grantisforawsresource': 'boolean',
+  'aws:multifactorauthage': 'numeric',
+  'aws:epochtime': 'numeric',
+  's3:max-keys': 'numeric',
+  's3:signatureage': 'numeric',
+  'aws:currenttime': 'date',
+  'aws:tokenissuetime': 'date',
+  'aws:sourceip': 'ip',
+};
+
+/** The simulator's context entries for a call's context, each with its ContextKeyType. */
+export function contextEntries(context: Readonly<Record<string, string | readonly string[]>>): ContextEntry[] {
+  return Object.entries(context).map(([name, value]) => {
+    const base = KEY_TYPES[name.toLowerCase()] ?? 'string';
+    const list = Array.isArray(value);
+    return {
+      ContextKeyName: name,
+      ContextKeyValues: list ? [...(value as readonly string[])] : [value as string],
+      ContextKeyType: (list ? `${base}List` : base) as ContextEntry['ContextKeyType'],
+    };
+  });
+}
+
+/** The deployed ARN of each principal of a runner, from its registered body (when a call's role is not in the stack). */
+export function principalArns(runner: DeployedRunner): Record<ContractCall['principal'], string | undefined> {
+  const cfg = runner.body.runner_configuration as Json;
+  return {
+    'web-identity': cfg?.auth?.role_arn,
+    'task-manager': cfg?.auth?.role_arn,
+    execution: cfg?.job?.execution_role_arn,
+    task: cfg?.job?.task_role_arn,
+  };
+}
+
+/** A call with its `${...}` references (Fn::Sub notation) resolved against the deployed stack. */
+export function resolveCall(stack: DeployedStack, call: ContractCall): ContractCall {
+  const sub = (s: string) => resolveSubString(stack, s);
+  return {
+    ...call,
+    resource: sub(call.resource),
+    context: Object.fromEntries(
+      Object.entries(call.context).map(([k, v]) => [k, Array.isArray(v) ? (v as string[]).map(sub) : sub(v as string)]),
+    ),
+  };
+}
+
+const PRINCIPAL_PROP: Record<ContractCall['principal'], string> = {
+  'web-identity': 'the task-manager role (taskManagerRole)',
+  'task-manager': 'the task-manager role (taskManagerRole)',
+  execution: 'the execution role (executionRole)',
+  task: 'the task role (taskRole)',
+};
+
+/** What to change, in EcsRunner's terms, when a call is not decided as the contract expects. */
+export function hint(call: ContractCall): string {
+  const a = call.action.toLowerCase();
+  if (call.expect === 'denied') {
+    return `this call must be denied but is allowed: remove the statement that allows it (taskRoleStatements, taskRoleManagedPolicies or a policy attached outside the library to ${PRINCIPAL_PROP[call.principal]})`;
+  }
+  if (call.principal === 'web-identity') {
+    return 'the trust policy must allow the orchestrator\'s token: check oidcIssuer (the token\'s issuer), orgId and runnerId (sub "<orgId>+<runnerId>"), and oidcProviderArn';
+  }
+  if (a.startsWith('ecs:') && /registertaskdefinition|deletetaskdefinitions|tagresource|runtask/.test(a)) {
+    return "check taskDefinitionFamilyPrefix (the orchestrator's families: humanitec_ for Humanitec, platform_orchestrator_ for Stellwerk) and cluster; a permissionsBoundary or an SCP may deny it";
+  }
+  if (a.startsWith('ecs:'))
+    return 'check cluster (the job cluster the runner was given); a permissionsBoundary or an SCP may deny it';
+  if (a === 'iam:passrole') {
+    return "the task-manager role may pass only the runner's executionRole and taskRole to ecs-tasks.amazonaws.com: redeploy the stack if the roles were changed outside it";
+  }
+  if (a.startsWith('secretsmanager:') || a.startsWith('ssm:'))
+    return 'add the secret to secrets (the execution role may read exactly those)';
+  if (a.startsWith('kms:') && call.principal === 'execution') {
+    return "add the secret's key to secretsEncryptionKeys, and let the key policy delegate to IAM or allow the execution role";
+  }
+  if (a.startsWith('kms:')) {
+    return 'give the state key as encryptionKey (or import stateBucket with its encryptionKey), and let the key policy delegate to IAM or allow the task role';
+  }
+  if (a.startsWith('s3:')) {
+    return 'check stateBucket and statePathPrefix; with restrictStateAccess only the task role and stateAdministrators may touch state';
+  }
+  return `check the policies of ${PRINCIPAL_PROP[call.principal]}; a permissionsBoundary or an SCP may deny it`;
+}
+
+function result(call: ContractCall, decision: CallResult['decision'], detail: string): CallResult {
+  const ok = decision !== 'could-not-check' && decision === call.expect;
+  return {
+    call,
+    decision,
+    ok,
+    detail: ok ? detail : decision === 'could-not-check' ? detail : `${detail}; ${hint(call)}`,
+  };
+}
+
+function couldNotCheck(call: ContractCall, e: unknown): CallResult {
+  if (e instanceof CheckCallError) return result(call, 'could-not-check', e.message);
+  if (e instanceof UnresolvableError || e instanceof UndecidablePolicyError) {
+    return result(call, 'could-not-check', (e as Error).message);
+  }
+  return result(call, 'could-not-check', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
+}
+
+/** The issuer of a web-identity call: its `<issuer>:aud` context key, else the runner's metadata. */
+function issuerOf(runner: DeployedRunner, call: ContractCall): string | undefined {
+  const fromContext = Object.keys(call.context)
+    .find((k) => k.endsWith(':aud'))
+    ?.slice(0, -':aud'.length);
+  const fromMetadata: unknown = runner.metadata?.orchestrator?.issuer;
+  return fromContext ?? (typeof fromMetadata === 'string' ? fromMetadata : undefined);
+}
+
+/** The deployed ARN of the call's role (`roleLogicalId`), when the stack has it. */
+function roleOf(stack: DeployedStack, call: ContractCall): string | undefined {
+  if (stack.resources.get(call.roleLogicalId)?.type !== 'AWS::IAM::Role') return undefined;
+  try {
+    return attribute(stack, call.roleLogicalId, 'Arn');
+  } catch (e) {
+    if (e instanceof UnresolvableError) return undefined;
+    throw e;
+  }
+}
+
+/** Evaluates every call of a runner. Calls are independent; at most `concurrency` run at once. */
+export async function evaluateCalls(
+  clients: LiveClients,
+  stack: DeployedStack,
+  runner: DeployedRunner,
+  calls: readonly ContractCall[],
+  concurrency = 4,
+): Promise<CallResult[]> {
+  const trustPolicies = new Map<string, Promise<Json>>();
+  const trustPolicy = (roleArn: string) => {
+    if (!trustPolicies.has(roleArn)) {
+      const name = roleArn.split('/').pop()!;
+      trustPolicies.set(
+        roleArn,
+        checkCall('iam:GetRole', () => clients.iam.send(new GetRoleCommand({ RoleName: name }))).then((r) =>
+          JSON.parse(decodeURIComponent(r.Role?.AssumeRolePolicyDocument ?? '{}')),
+        ),
+      );
+    }
+    return trustPolicies.get(roleArn)!;
+  };
+  const arns = principalArns(runner);
+
+  const one = async (raw: ContractCall): Promise<CallResult> => {
+    let call = raw;
+    try {
+      call = resolveCall(stack, raw);
+      const roleArn = roleOf(stack, call) ?? arns[call.principal];
+      if (roleArn === undefined) {
+        return result(call, 'could-not-check', `the RunnerCreateBody has no ARN for the ${call.principal} role`);
+      }
+      if (call.principal === 'web-identity') {
+        const issuer = issuerOf(runner, call);
+        if (issuer === undefined) return result(call, 'could-not-check', 'the issuer of the web identity is not known');
+        const provider = `arn:${stack.partition}:iam::${stack.account}:oidc-provider/${issuer}`;
+        const d = evaluatePolicy(await trustPolicy(roleArn), {
+          action: call.action,
+          resource: call.resource,
+          principal: { type: 'Federated', id: provider },
+          context: call.context,
+        });
+        return result(
+          call,
+          d.effect === 'allow' ? 'allowed' : 'denied',
+          d.effect === 'allow'
+            ? `the deployed trust policy allows it (${d.statement})`
+            : d.effect === 'deny'
+              ? `the deployed trust policy denies it (${d.statement})`
+              : `no statement of the deployed trust policy allows it for ${provider}`,
+        );
+      }
+      return await simulate(clients, stack, call, roleArn);
+    } catch (e) {
+      return couldNotCheck(call, e);
+    }
+  };
+
+  const results: CallResult[] = new Array(calls.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, calls.length) }, async () => {
+      while (next < calls.length) {
+        const i = next++;
+        results[i] = await one(calls[i]);
+      }
+    }),
+  );
+  return results;
+}
+
+async function simulate(
+  clients: LiveClients,
+  stack: DeployedStack,
+  call: ContractCall,
+  roleArn: string,
+): Promise<CallResult> {
+  const res = await checkCall('iam:SimulatePrincipalPolicy', () =>
+    clients.iam.send(
+      new SimulatePrincipalPolicyCommand({
+        PolicySourceArn: roleArn,
+        ActionNames: [call.action],
+        ResourceArns: [call.resource],
+        ContextEntries: contextEntries(call.context),
+      }),
+    ),
+  );
+  const r = res.EvaluationResults?.[0];
+  if (r?.EvalDecision === undefined)
+    throw new CheckCallError('iam:SimulatePrincipalPolicy', new Error('no evaluation result'));
+  const matched = (r.MatchedStatements ?? []).map((s) => s.SourcePolicyId ?? s.SourcePolicyType ?? '?').join(', ');
+  let decision: 'allowed' | 'denied' = r.EvalDecision === 'allowed' ? 'allowed' : 'denied';
+  let detail: string;
+  if (decision === 'allowed') {
+    detail = `IAM simulator: allowed${matched ? ` by ${matched}` : ''}`;
+  } else if (r.OrganizationsDecisionDetail?.AllowedByOrganizations === false) {
+    detail = 'IAM simulator: denied by a service control policy of your organization (outside the stack)';
+  } else if (r.PermissionsBoundaryDecisionDetail?.AllowedByPermissionsBoundary === false) {
+    detail = `IAM simulator: the role's permissions boundary (permissionsBoundary) does not allow ${call.action}`;
+  } else if (r.EvalDecision === 'explicitDeny') {
+    detail = `IAM simulator: explicitly denied${matched ? ` by ${matched}` : ''}`;
+  } else {
+    const missing = r.MissingContextValues ?? [];
+    detail = `IAM simulator: no statement of the role allows ${call.action} on ${call.resource}${
+      missing.length > 0 ? ` (context keys the policies test but the call lacks: ${missing.join(', ')})` : ''
+    }`;
+  }
+
+  // The resource's own policy, when the stack holds it (the simulator cannot take it for a role).
+  const resourcePolicy = resourcePolicyFor(stack, call.resource);
+  if (resourcePolicy !== undefined) {
+    const d: PolicyDecision = evaluatePolicy(
+      resourcePolicy.document,
+      {
+        action: call.action,
+        resource: call.resource,
+        principal: { type: 'AWS', id: roleArn },
+        context: { 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': stack.account, ...call.context },
+      },
+      stack.account,
+    );
+    if (d.effect === 'deny') {
+      decision = 'denied';
+      detail = `${resourcePolicy.what} ${resourcePolicy.logicalId} denies it (${d.statement})`;
+    } else if (resourcePolicy.kind === 'key') {
+      if (d.effect === 'none') {
+        decision = 'denied';
+        detail = `${resourcePolicy.what} ${resourcePolicy.logicalId} neither allows the role nor lets IAM policies decide`;
+      } else if (!d.viaAccount) {
+        decision = 'allowed';
+        detail = `${resourcePolicy.what} ${resourcePolicy.logicalId} allows the role (${d.statement})`;
+      } else {
+        detail = `${detail}; ${resourcePolicy.what} ${resourcePolicy.logicalId} lets IAM policies decide (${d.statement})`;
+      }
+    } else {
+      detail = `${detail}; ${resourcePolicy.what} ${resourcePolicy.logicalId} does not deny it`;
+    }
+  }
+  return result(call, decision, detail);
+}
+
+interface ResourcePolicy {
+  readonly kind: 'bucket' | 'key';
+  readonly what: string;
+  readonly logicalId: string;
+  readonly document: Json;
+}
+
+/** The bucket policy or key policy of a resource of the stack, resolved to deployed values. */
+export function resourcePolicyFor(stack: DeployedStack, resource: string): ResourcePolicy | undefined {
+  const bucket = /^arn:[^:]+:s3:::([^/]+)/.exec(resource)?.[1];
+  const isKey = /^arn:[^:]+:kms:/.test(resource);
+  for (const [logicalId, r] of Object.entries<Json>(stack.template?.Resources ?? {})) {
+    if (
+      bucket !== undefined &&
+      r.Type === 'AWS::S3::BucketPolicy' &&
+      resolveValue(stack, r.Properties?.Bucket) === bucket
+    ) {
+      return {
+        kind: 'bucket',
+        what: 'the bucket policy',
+        logicalId,
+        document: resolveValue(stack, r.Properties.PolicyDocument),
+      };
+    }
+    if (isKey && r.Type === 'AWS::KMS::Key' && resolveValue(stack, { 'Fn::GetAtt': [logicalId, 'Arn'] }) === resource) {
+      return {
+        kind: 'key',
+        what: 'the key policy of',
+        logicalId,
+        document: resolveValue(stack, r.Properties?.KeyPolicy),
+      };
+    }
+  }
+  return undefined;
+}
