@@ -44,7 +44,12 @@ export class MigratedRunnerStack extends Stack {
       // The provider the module created (or was given as existing_oidc_provider_arn).
       oidcProviderArn:
         ctx<string | undefined>('oidcProviderArn', undefined) ??
-        this.formatArn({ service: 'iam', region: '', resource: 'oidc-provider', resourceName: orchestrator.oidcIssuer }),
+        this.formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'oidc-provider',
+          resourceName: orchestrator.oidcIssuer,
+        }),
       // The module's subnet_ids and security_group_ids.
       subnetIds: ctx('subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
       securityGroupIds: ctx('securityGroupIds', ['sg-0123456789abcdef0']),

@@ -183,9 +183,9 @@ function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleAr
       resources: [family],
       conditions: {
         'ForAllValues:StringEquals': { 'ecs:compute-compatibility': ['FARGATE'] },
-        'Null': { 'ecs:compute-compatibility': 'false' },
-        'StringEqualsIfExists': { 'ecs:privileged': 'false' },
-        'NumericLessThanEquals': { 'ecs:task-cpu': props.maxTaskCpu, 'ecs:task-memory': props.maxTaskMemoryMiB },
+        Null: { 'ecs:compute-compatibility': 'false' },
+        StringEqualsIfExists: { 'ecs:privileged': 'false' },
+        NumericLessThanEquals: { 'ecs:task-cpu': props.maxTaskCpu, 'ecs:task-memory': props.maxTaskMemoryMiB },
       },
     }),
     new iam.PolicyStatement({
@@ -208,8 +208,8 @@ function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleAr
       resources: [family],
       conditions: {
         ...onThisCluster,
-        'StringEqualsIfExists': { 'ecs:enable-execute-command': 'false', 'ecs:enable-ebs-volumes': 'false' },
-        'NumericLessThanEqualsIfExists': { 'ecs:task-cpu': props.maxTaskCpu, 'ecs:task-memory': props.maxTaskMemoryMiB },
+        StringEqualsIfExists: { 'ecs:enable-execute-command': 'false', 'ecs:enable-ebs-volumes': 'false' },
+        NumericLessThanEqualsIfExists: { 'ecs:task-cpu': props.maxTaskCpu, 'ecs:task-memory': props.maxTaskMemoryMiB },
       },
     }),
     new iam.PolicyStatement({

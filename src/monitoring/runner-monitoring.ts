@@ -355,11 +355,7 @@ export class RunnerMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.alarms = [
-      this.jobsFailedAlarm,
-      this.jobsNotStartedAlarm,
-      this.stateBucketSizeAlarm,
-    ];
+    this.alarms = [this.jobsFailedAlarm, this.jobsNotStartedAlarm, this.stateBucketSizeAlarm];
     if (props.registrationFunction) {
       const fn = props.registrationFunction;
       this.registrationErrorsAlarm = alarm('RegistrationErrorsAlarm', {
