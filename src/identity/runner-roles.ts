@@ -133,10 +133,16 @@ export class RunnerRoles extends Construct {
   }
 }
 
+/** The task size the orchestrator's ECS driver registers, as it writes it (ecs_runner.go). */
+const ORCHESTRATOR_TASK_CPU = '.5 vCPU';
+const ORCHESTRATOR_TASK_MEMORY = '1 GB';
+
 /** Why each of the runner's own wildcard resources is needed, by statement Sid. */
 const WILDCARD_REASONS: Record<string, string> = {
   RegisterRunnerTaskDefinitions:
     "The orchestrator registers one task definition family per environment, named at run time within the orchestrator's family scope (taskDefinitionFamilyScope); only Fargate, unprivileged task definitions within the task-size ceiling.",
+  RegisterRunnerTaskDefinitionsOfOrchestratorSize:
+    "The orchestrator registers one task definition family per environment, named at run time within the orchestrator's family scope; only Fargate, unprivileged task definitions of exactly the orchestrator's size (.5 vCPU, 1 GB).",
   DeleteRunnerTaskDefinitions:
     "The orchestrator deletes the inactive revisions of its environment families, named at run time within the orchestrator's family scope.",
   ListAndDeregisterTaskDefinitions:
@@ -173,19 +179,34 @@ function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleAr
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
   });
   const onThisCluster = { ArnEquals: { 'ecs:cluster': props.clusterArn } };
+  const fargateUnprivileged = {
+    'ForAllValues:StringEquals': { 'ecs:compute-compatibility': ['FARGATE'] },
+    Null: { 'ecs:compute-compatibility': 'false' },
+    StringEqualsIfExists: { 'ecs:privileged': 'false' },
+  };
   return [
     new iam.PolicyStatement({
-      // The orchestrator registers cpu 512, memory 1024, FARGATE, no privileged container. The
-      // task size and compatibilities are always in a Fargate request; `privileged` only when a
-      // container sets it.
+      // Fargate only (the compatibilities are always in a Fargate request), nothing privileged
+      // (`privileged` is in the request only when a container sets it), within the ceiling.
       sid: 'RegisterRunnerTaskDefinitions',
       actions: ['ecs:RegisterTaskDefinition'],
       resources: [family],
       conditions: {
-        'ForAllValues:StringEquals': { 'ecs:compute-compatibility': ['FARGATE'] },
-        Null: { 'ecs:compute-compatibility': 'false' },
-        StringEqualsIfExists: { 'ecs:privileged': 'false' },
+        ...fargateUnprivileged,
         NumericLessThanEquals: { 'ecs:task-cpu': props.maxTaskCpu, 'ecs:task-memory': props.maxTaskMemoryMiB },
+      },
+    }),
+    new iam.PolicyStatement({
+      // The orchestrator's ECS driver sends the size as the strings ".5 vCPU" and "1 GB", not as
+      // 512 and 1024. The reference documents ecs:task-cpu/-memory as integers but not whether ECS
+      // converts these strings before authorizing; if it does not, the numeric ceiling above never
+      // matches, so exactly the orchestrator's strings are allowed as well (and nothing larger).
+      sid: 'RegisterRunnerTaskDefinitionsOfOrchestratorSize',
+      actions: ['ecs:RegisterTaskDefinition'],
+      resources: [family],
+      conditions: {
+        ...fargateUnprivileged,
+        StringEquals: { 'ecs:task-cpu': ORCHESTRATOR_TASK_CPU, 'ecs:task-memory': ORCHESTRATOR_TASK_MEMORY },
       },
     }),
     new iam.PolicyStatement({

@@ -87,6 +87,19 @@ describe('task-manager role', () => {
         },
       },
       {
+        // the orchestrator's ECS driver writes the size as ".5 vCPU" / "1 GB": exactly those too
+        Sid: 'RegisterRunnerTaskDefinitionsOfOrchestratorSize',
+        Effect: 'Allow',
+        Action: 'ecs:RegisterTaskDefinition',
+        Resource: TASK_DEFS(),
+        Condition: {
+          'ForAllValues:StringEquals': { 'ecs:compute-compatibility': ['FARGATE'] },
+          Null: { 'ecs:compute-compatibility': 'false' },
+          StringEqualsIfExists: { 'ecs:privileged': 'false' },
+          StringEquals: { 'ecs:task-cpu': '.5 vCPU', 'ecs:task-memory': '1 GB' },
+        },
+      },
+      {
         Sid: 'DeleteRunnerTaskDefinitions',
         Effect: 'Allow',
         Action: 'ecs:DeleteTaskDefinitions',
@@ -167,7 +180,7 @@ describe('task-manager role', () => {
     const scoped = statementsOfRole(template, manager).filter(
       (s) => s.Resource !== '*' && JSON.stringify(s.Action).match(/TaskDefinition|RunTask/),
     );
-    expect(scoped).toHaveLength(3);
+    expect(scoped).toHaveLength(4);
     scoped.forEach((s) => expect(s.Resource).toEqual(TASK_DEFS(family)));
     const tagDefs = statementsOfRole(template, manager).find((s) => s.Sid === 'TagRunnerTaskDefinitionsOnRegister');
     expect(tagDefs.Resource).toEqual(TASK_DEFS(family));
