@@ -1,42 +1,27 @@
 import { createHash } from 'crypto';
-import { Annotations, ArnFormat, CfnOutput, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CapacityStrategy, ContainerInsightsMode, RunnerCluster } from './compute/runner-cluster';
+import { ContainerInsightsMode, RunnerCluster } from './compute/runner-cluster';
 import { EcsRunnerValidationError } from './errors';
-import { DEFAULT_ISSUER, PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
+import { PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
 import { RunnerRoles } from './identity/runner-roles';
-import { RunnerLogs } from './logging/runner-logs';
 import { MANAGED_BY, tagManagedBy } from './managed-by';
+import { Orchestrator } from './orchestrator';
 import { RunnerMonitoring, RunnerMonitoringOptions } from './monitoring/runner-monitoring';
 import { RunnerRegistration, RunnerRuleProps } from './registration/runner-registration';
 import { runnerCreateBody } from './registration/runner-create-body';
+import { RUNNER_METADATA_KEY, RUNNER_METADATA_VERSION, RunnerMetadata } from './runner-metadata';
 import { applyRoleGovernance } from './identity/role-governance';
 import { RunnerAccessLogsBucket, RunnerStateStore, StateReplication } from './state/runner-state';
 import * as v from './validation';
 
 export { MANAGED_BY };
-
-/** Which log groups the execution role may write job logs to. */
-export enum ExecutionRoleLogAccess {
-  /**
-   * Any log group of the runner's account and region (CreateLogStream and PutLogEvents only;
-   * no CreateLogGroup). The orchestrator chooses the task definition's log configuration and
-   * does not document it, so this is the narrowest scope that lets every job start.
-   */
-  ACCOUNT_LOG_GROUPS = 'ACCOUNT_LOG_GROUPS',
-  /**
-   * Only the runner's job log group (`/platform-orchestrator/<runnerId>/jobs`). Jobs whose
-   * task definition logs elsewhere fail to start with an AccessDenied on CreateLogStream.
-   */
-  RUNNER_LOG_GROUP = 'RUNNER_LOG_GROUP',
-}
 
 /** Properties of {@link EcsRunner}. */
 export interface EcsRunnerProps {
@@ -71,17 +56,18 @@ export interface EcsRunnerProps {
   readonly description?: string;
 
   /**
-   * Host (and optional path), without `https://`, of the orchestrator's OIDC token issuer.
-   * A self-hosted Stellwerk installation has its own.
+   * The orchestrator the runner serves: its OIDC issuer (the trust policy), its API (the
+   * registration) and the task definition families it registers (the task-manager policy).
+   * A self-hosted Stellwerk installation: `Orchestrator.stellwerk({ oidcIssuer, apiUrl })`.
    *
-   * @default 'oidc.humanitec.dev'
+   * @default Orchestrator.humanitec()
    */
-  readonly oidcIssuer?: string;
+  readonly orchestrator?: Orchestrator;
 
   /**
    * ARN of an existing IAM OIDC provider for the issuer. An account holds one provider per
    * issuer URL: runners in other stacks of the account pass the ARN of the one that exists.
-   * When its issuer can be read from a concrete ARN it must match `oidcIssuer`.
+   * When its issuer can be read from a concrete ARN it must match the orchestrator's issuer.
    *
    * @default - the stack's shared provider for the issuer, created with the first runner
    */
@@ -135,16 +121,9 @@ export interface EcsRunnerProps {
   /**
    * An existing ECS cluster for the jobs.
    *
-   * @default - a new cluster with Container Insights (enhanced), FARGATE and FARGATE_SPOT
+   * @default - a new cluster with Container Insights (enhanced)
    */
   readonly cluster?: ecs.ICluster;
-
-  /**
-   * Default capacity of a created cluster.
-   *
-   * @default CapacityStrategy.ON_DEMAND
-   */
-  readonly capacityStrategy?: CapacityStrategy;
 
   /**
    * Container Insights of a created cluster. Accounts that enforce the Control Tower proactive
@@ -156,7 +135,10 @@ export interface EcsRunnerProps {
 
   /**
    * Environment variables of every job. Names are letters, digits and underscores; values
-   * are at most 1024 characters.
+   * are at most 1024 characters. Not the names the orchestrator API reserves (ORG_ID,
+   * DEPLOYMENT_ID, MODE, TOKEN, ENCRYPTING_KEY, PLATFORM_ORCHESTRATOR_BASE_URL), nor those the
+   * orchestrator sets for each job (RUNNER_ID, DEPLOYMENT_ENV_UUID, ENCRYPTING_LOGS_KEY,
+   * LOG_LEVEL, RUNNER_GATEWAY_URL, METADATA_KEY); RUNNER_GIT_SSH_KEYS only in `secrets`.
    *
    * @default - none
    */
@@ -165,6 +147,7 @@ export interface EcsRunnerProps {
   /**
    * Secrets of every job: variable name to a Secrets Manager secret ARN (with its
    * 6-character suffix) or an SSM parameter ARN. The execution role may read exactly these.
+   * The names follow the rules of `environment`, except that RUNNER_GIT_SSH_KEYS is allowed.
    *
    * @default - none
    */
@@ -186,20 +169,30 @@ export interface EcsRunnerProps {
   readonly image?: string;
 
   /**
-   * Prefix of the task definition families the orchestrator registers; the task-manager role
-   * may only register and run these.
-   *
-   * @default 'humanitec_'
-   */
-  readonly taskDefinitionFamilyPrefix?: string;
-
-  /**
    * Session name the orchestrator uses when it assumes the task-manager role (3 to 64 of
    * letters, digits and `+=,.@_-`).
    *
-   * @default - the orchestrator's default, `<orgId>-<runnerId>`
+   * @default - the orchestrator's default, `<orgId>-<runnerId>` cut to 64 characters
    */
   readonly sessionName?: string;
+
+  /**
+   * Ceiling of the task CPU units (1024 = 1 vCPU) that the orchestrator's session may register
+   * and run (`ecs:task-cpu`), so a leaked token cannot run large tasks at the account's cost. The
+   * orchestrator registers 512 (0.5 vCPU); at least 512, at most Fargate's 16384.
+   *
+   * @default 2048
+   */
+  readonly maxTaskCpu?: number;
+
+  /**
+   * Ceiling of the task memory in MiB that the orchestrator's session may register and run
+   * (`ecs:task-memory`). The orchestrator registers 1024 (1 GB); at least 1024, at most
+   * Fargate's 122880.
+   *
+   * @default 4096
+   */
+  readonly maxTaskMemoryMiB?: number;
 
   /**
    * Region of the STS endpoint the orchestrator uses.
@@ -219,7 +212,10 @@ export interface EcsRunnerProps {
   readonly stateBucket?: s3.IBucket;
 
   /**
-   * Key prefix of the runner's state objects in the bucket, e.g. `runners/prod`.
+   * Key prefix of the runner's state objects in the bucket, e.g. `runners/prod`. The job writes
+   * `<prefix>/<envUuid>.tfstate`: segments of letters, digits, `.`, `_` and `-` separated by
+   * single slashes, no leading or trailing slash, no `.` or `..` segment (a path join would
+   * rewrite those, and IAM grants exactly the key the job writes).
    *
    * @default - the whole bucket
    */
@@ -278,12 +274,9 @@ export interface EcsRunnerProps {
 
   /**
    * A customer managed KMS key for the runner's data: the state bucket (SSE-KMS with a bucket
-   * key), both log groups, ECS Exec sessions, and the alarm topic of `addMonitoring`. Its key
-   * policy must let CloudWatch Logs use it for `/platform-orchestrator/<runnerId>/*`
-   * (the runner adds that statement only to a key it creates).
+   * key), and the alarm topic and events log group of `addMonitoring`.
    *
-   * @default - a new key when `createEncryptionKey` is true, otherwise none (SSE-S3 for state,
-   * AWS-owned keys for logs)
+   * @default - a new key when `createEncryptionKey` is true, otherwise none (SSE-S3 for state)
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -322,29 +315,6 @@ export interface EcsRunnerProps {
    * @default - no replication
    */
   readonly stateReplication?: StateReplication;
-
-  /**
-   * Retention of the job and ECS Exec log groups.
-   *
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * Which log groups the execution role may write job logs to.
-   *
-   * @default ExecutionRoleLogAccess.ACCOUNT_LOG_GROUPS
-   */
-  readonly executionRoleLogAccess?: ExecutionRoleLogAccess;
-
-  /**
-   * Let operators open ECS Exec sessions into running jobs (if the orchestrator starts them
-   * with execute-command enabled): the task role gets the SSM message channels and may write
-   * the session log. Sessions are logged to the exec log group and encrypted with the key.
-   *
-   * @default false
-   */
-  readonly allowExecuteCommand?: boolean;
 
   /**
    * Statements added to the task role: what the Terraform the runner deploys needs.
@@ -400,13 +370,6 @@ export interface EcsRunnerProps {
    * means (e.g. the `po-ecs-runner` CLI)
    */
   readonly apiTokenSecret?: secretsmanager.ISecret;
-
-  /**
-   * Base URL of the orchestrator API (a self-hosted Stellwerk has its own).
-   *
-   * @default 'https://api.humanitec.dev'
-   */
-  readonly apiUrl?: string;
 
   /**
    * With `apiTokenSecret`: take over a runner of the same id that already exists in the org
@@ -473,16 +436,14 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
   public readonly statePathPrefix: string;
   /** The role the orchestrator assumes with its OIDC token. */
   public readonly taskManagerRole: iam.IRole;
-  /** The role ECS uses to start jobs (image, logs, secrets). */
+  /** The role ECS uses to start jobs (image, secrets). */
   public readonly executionRole: iam.IRole;
   /** The jobs' own role: Terraform state and whatever Terraform deploys. */
   public readonly taskRole: iam.IRole;
   /** ARN of the IAM OIDC provider the task-manager role trusts. */
   public readonly oidcProviderArn: string;
-  /** Log group of the jobs. */
-  public readonly jobLogGroup: logs.ILogGroup;
-  /** Log group of ECS Exec sessions into jobs. */
-  public readonly execLogGroup: logs.ILogGroup;
+  /** The orchestrator the runner serves. */
+  public readonly orchestrator: Orchestrator;
   /** The runner's customer managed KMS key, when it has one. */
   public readonly encryptionKey?: kms.IKey;
   /** The jobs' security groups. */
@@ -509,9 +470,10 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     const stack = Stack.of(this);
     validateProps(props, stack);
 
+    this.orchestrator = props.orchestrator ?? Orchestrator.humanitec();
     this.orgId = props.orgId;
     this.runnerId = props.runnerId ?? deriveRunnerId(this, props.runnerIdPrefix ?? 'runner');
-    checkSessionName(props, this.orgId, this.runnerId);
+    warnOnCutSessionName(this, props, this.orgId, this.runnerId);
     if (
       props.runnerId === undefined &&
       props.apiTokenSecret !== undefined &&
@@ -536,7 +498,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       props.encryptionKey ??
       (props.createEncryptionKey
         ? new kms.Key(this, 'EncryptionKey', {
-            description: `Platform Orchestrator runner ${this.runnerId}: Terraform state, logs, ECS Exec, alarms`,
+            description: `Platform Orchestrator runner ${this.runnerId}: Terraform state, alarms`,
             enableKeyRotation: true,
             removalPolicy: RemovalPolicy.RETAIN,
           })
@@ -557,7 +519,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     }
 
     // Identity: the account-wide OIDC provider of the issuer.
-    const issuer = resolveIssuer(props);
+    const issuer = resolveIssuer(props, this.orchestrator);
     this.oidcProviderArn =
       props.oidcProviderArn ?? PlatformOrchestratorOidcProvider.forIssuer(this, issuer).providerArn;
 
@@ -588,16 +550,6 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.subnetIds = subnetIds;
     this.securityGroupIds = securityGroups.map((sg) => sg.securityGroupId);
 
-    // Logging.
-    const logGroups = new RunnerLogs(this, 'Logs', {
-      runnerId: this.runnerId,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: this.encryptionKey,
-      encryptionKeyCreated: keyCreated,
-    });
-    this.jobLogGroup = logGroups.jobLogGroup;
-    this.execLogGroup = logGroups.execLogGroup;
-
     // Compute.
     let clusterConstruct: RunnerCluster | undefined;
     if (props.cluster) {
@@ -606,11 +558,8 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       this.clusterArn = props.cluster.clusterArn;
     } else {
       const created = new RunnerCluster(this, 'Cluster', {
-        capacityStrategy: props.capacityStrategy ?? CapacityStrategy.ON_DEMAND,
         containerInsights: props.containerInsights ?? ContainerInsightsMode.ENHANCED,
         vpc: props.vpc,
-        execLogGroup: logGroups.execLogGroup,
-        encryptionKey: this.encryptionKey,
       });
       this.cluster = created.cluster;
       this.clusterName = created.clusterName;
@@ -639,6 +588,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
 
     // Roles.
     const secrets = { ...(props.secrets ?? {}) };
+    const familyScope = this.orchestrator.taskDefinitionFamilyScope(this.orgId);
     const roles = new RunnerRoles(this, 'Roles', {
       oidcProviderArn: this.oidcProviderArn,
       issuer,
@@ -646,23 +596,12 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       runnerId: this.runnerId,
       clusterArn: this.clusterArn,
       clusterName: this.clusterName,
-      taskDefinitionFamilyPrefix: props.taskDefinitionFamilyPrefix ?? 'humanitec_',
+      taskDefinitionFamilyScope: familyScope,
+      maxTaskCpu: props.maxTaskCpu ?? DEFAULT_MAX_TASK_CPU,
+      maxTaskMemoryMiB: props.maxTaskMemoryMiB ?? DEFAULT_MAX_TASK_MEMORY_MIB,
       secretArns: Object.values(secrets),
       secretsEncryptionKeys: props.secretsEncryptionKeys ?? [],
       image: props.image,
-      jobLogGroupArns: [
-        props.executionRoleLogAccess === ExecutionRoleLogAccess.RUNNER_LOG_GROUP
-          ? logGroups.jobLogGroupArn
-          : stack.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-      ],
-      allowExecuteCommand: props.allowExecuteCommand ?? false,
-      execLogGroupArn: logGroups.execLogGroupArn,
-      encryptionKey: this.encryptionKey,
       assumableRoleArns: [...(props.assumableRoleArns ?? [])],
       taskRoleStatements: [...(props.taskRoleStatements ?? [])],
       taskRoleManagedPolicies: [...(props.taskRoleManagedPolicies ?? [])],
@@ -672,6 +611,20 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.taskManagerRole = roles.taskManagerRole;
     this.executionRole = roles.executionRole;
     this.taskRole = roles.taskRole;
+    // What tools that read only the template (po-ecs-runner check, the conformance tests) need.
+    const metadata: RunnerMetadata = {
+      version: RUNNER_METADATA_VERSION,
+      orgId: this.orgId,
+      runnerId: this.runnerId,
+      orchestrator: {
+        name: this.orchestrator.name,
+        issuer,
+        apiUrl: this.orchestrator.apiUrl,
+        taskDefinitionFamilyPrefix: this.orchestrator.taskDefinitionFamilyPrefix,
+        taskDefinitionFamilyScope: familyScope,
+      },
+    };
+    (roles.taskManagerRole.node.defaultChild as iam.CfnRole).addMetadata(RUNNER_METADATA_KEY, metadata);
     if (props.restrictStateAccess === true) {
       this.state.restrictObjectAccess([this.taskRole, ...(props.stateAdministrators ?? [])]);
     }
@@ -709,7 +662,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
         orgId: this.orgId,
         body: this.registrationBody,
         apiTokenSecret: props.apiTokenSecret,
-        apiUrl: props.apiUrl,
+        apiUrl: this.orchestrator.apiUrl,
         adoptExisting: props.adoptExistingRegistration,
         removalPolicy: props.registrationRemovalPolicy,
         rules: props.runnerRules,
@@ -719,11 +672,10 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       });
       // The orchestrator may start jobs as soon as the runner is registered and until it is
       // deregistered: register after, and deregister before, everything a job needs (the roles'
-      // policies, the cluster's capacity providers, the security group, log groups, state bucket
-      // and its policy), not only what the body references.
+      // policies, the cluster, the security group, state bucket and its policy), not only what the
+      // body references.
       this.registration.node.addDependency(
         roles,
-        logGroups,
         this.state,
         ...(clusterConstruct ? [clusterConstruct] : []),
         ...securityGroups.filter((sg) => sg.node.scope === this),
@@ -750,12 +702,6 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       Annotations.of(this).addWarningV2(
         'platform-orchestrator-ecs-runner:destroyStateOnRemoval',
         'destroyStateOnRemoval deletes the state bucket and every Terraform state in it when the runner leaves the stack or the stack is deleted: use it for test stacks only.',
-      );
-    }
-    if (props.cluster !== undefined && props.allowExecuteCommand === true) {
-      Annotations.of(this).addWarningV2(
-        'platform-orchestrator-ecs-runner:execLogGroupNotAttached',
-        `The cluster is not the runner's, so its ECS Exec configuration is not changed: sessions are logged to ${this.execLogGroup.logGroupName} only if the cluster's executeCommandConfiguration names that log group (and the runner's key, if any).`,
       );
     }
     if (props.image !== undefined && Token.isUnresolved(props.image)) {
@@ -808,12 +754,6 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
     'a lowercase letter followed by lowercase letters, digits, "_" or "-"',
   );
   v.checkLength('runnerIdPrefix', props.runnerIdPrefix, 1, 40);
-  v.checkPattern(
-    'oidcIssuer',
-    props.oidcIssuer,
-    v.ISSUER_PATTERN,
-    'a host name with an optional path and no scheme, e.g. "oidc.humanitec.dev"',
-  );
   v.checkPattern(
     'oidcProviderArn',
     props.oidcProviderArn,
@@ -895,17 +835,11 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       'no containerInsights with an existing cluster (configure the cluster itself)',
     );
   }
-  if (props.cluster !== undefined && props.capacityStrategy !== undefined) {
-    throw new EcsRunnerValidationError(
-      'capacityStrategy',
-      props.capacityStrategy,
-      'no capacityStrategy with an existing cluster (configure the cluster itself)',
-    );
-  }
-
   // Job.
   checkEnvironment(props.environment);
   checkSecrets(props.secrets);
+  v.checkIntegerRange('maxTaskCpu', props.maxTaskCpu, 512, 16384);
+  v.checkIntegerRange('maxTaskMemoryMiB', props.maxTaskMemoryMiB, 1024, 122880);
   if (
     props.environment &&
     props.secrets &&
@@ -925,13 +859,6 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
     'a container image reference (^[a-zA-Z0-9._:/-]+(@<algorithm>:<hex digest>)?$), e.g. "123456789012.dkr.ecr.eu-central-1.amazonaws.com/runner:1.2.3"',
   );
   v.checkLength('image', props.image, 1, 255);
-  v.checkPattern(
-    'taskDefinitionFamilyPrefix',
-    props.taskDefinitionFamilyPrefix,
-    v.FAMILY_PREFIX_PATTERN,
-    '1 to 200 letters, digits, "_" or "-"',
-  );
-
   // State.
   if (props.stateBucket !== undefined) {
     v.checkPattern(
@@ -970,12 +897,7 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       'no stateAdministrators unless restrictStateAccess is true (without it, IAM policies decide who may read the state)',
     );
   }
-  v.checkPattern(
-    'statePathPrefix',
-    props.statePathPrefix,
-    v.PATH_PREFIX_PATTERN,
-    'segments of letters, digits, ".", "_" or "-" separated by "/", e.g. "runners/prod"',
-  );
+  v.checkStatePathPrefix('statePathPrefix', props.statePathPrefix);
   v.checkLength('statePathPrefix', props.statePathPrefix, 1, 512);
   v.checkIntegerRange('noncurrentVersionTransitionDays', props.noncurrentVersionTransitionDays, 30, 36500);
   v.checkIntegerRange('noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays, 1, 36500);
@@ -989,15 +911,6 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       `more days than noncurrentVersionTransitionDays (${transition})`,
     );
   }
-  v.checkOneOf(
-    'logRetention',
-    props.logRetention,
-    Object.values(logs.RetentionDays).filter((d) => typeof d === 'number') as logs.RetentionDays[],
-  );
-  if (props.logRetention === logs.RetentionDays.INFINITE) {
-    throw new EcsRunnerValidationError('logRetention', props.logRetention, 'a finite retention from 1 to 3653 days');
-  }
-
   // Encryption, access logs, replication, task role.
   if (props.encryptionKey !== undefined && props.createEncryptionKey) {
     throw new EcsRunnerValidationError('createEncryptionKey', true, 'false when encryptionKey is given');
@@ -1034,15 +947,14 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
 
   if (
     props.apiTokenSecret === undefined &&
-    (props.apiUrl !== undefined ||
-      props.adoptExistingRegistration !== undefined ||
+    (props.adoptExistingRegistration !== undefined ||
       props.runnerRules !== undefined ||
       props.registrationRemovalPolicy !== undefined)
   ) {
     throw new EcsRunnerValidationError(
       'apiTokenSecret',
       undefined,
-      'a Secrets Manager secret with the API token when apiUrl, adoptExistingRegistration, registrationRemovalPolicy or runnerRules is set',
+      'a Secrets Manager secret with the API token when adoptExistingRegistration, registrationRemovalPolicy or runnerRules is set',
     );
   }
 
@@ -1060,6 +972,7 @@ function checkEnvironment(environment: Record<string, string> | undefined): void
       v.ENV_NAME_PATTERN,
       'a variable name of letters, digits and "_" that does not start with a digit',
     );
+    v.checkJobVariableName('environment', name, false);
     if (typeof value !== 'string') {
       throw new EcsRunnerValidationError(`environment.${name}`, value, 'a string');
     }
@@ -1076,6 +989,7 @@ function checkSecrets(secrets: Record<string, string> | undefined): void {
       v.ENV_NAME_PATTERN,
       'a variable name of letters, digits and "_" that does not start with a digit',
     );
+    v.checkJobVariableName('secrets', name, true);
     if (typeof arn !== 'string') {
       throw new EcsRunnerValidationError(
         `secrets.${name}`,
@@ -1093,17 +1007,17 @@ function checkSecrets(secrets: Record<string, string> | undefined): void {
 }
 
 /**
- * The orchestrator's default session name is `<orgId>-<runnerId>`; STS refuses session names
- * over 64 characters, so a long pair needs an explicit `sessionName`.
+ * The orchestrator's default session name is `<orgId>-<runnerId>`, which it cuts to STS's 64
+ * characters rather than refusing it: legal, but the session (and CloudTrail) then shows a name
+ * that may no longer carry the whole runner id.
  */
-function checkSessionName(props: EcsRunnerProps, orgId: string, runnerId: string): void {
+function warnOnCutSessionName(scope: Construct, props: EcsRunnerProps, orgId: string, runnerId: string): void {
   if (props.sessionName !== undefined || Token.isUnresolved(orgId) || Token.isUnresolved(runnerId)) return;
   const session = `${orgId}-${runnerId}`;
   if (session.length > 64) {
-    throw new EcsRunnerValidationError(
-      'runnerId',
-      runnerId,
-      `an id that keeps the default session name "<orgId>-<runnerId>" (${session.length} characters) within STS's 64, or set sessionName`,
+    Annotations.of(scope).addWarningV2(
+      'platform-orchestrator-ecs-runner:sessionNameCut',
+      `The orchestrator's default session name "<orgId>-<runnerId>" is ${session.length} characters: it cuts it to 64 ("${session.slice(0, 64)}"), so CloudTrail shows that name. Set sessionName (3 to 64 characters) to choose one.`,
     );
   }
 }
@@ -1135,17 +1049,17 @@ function requireTags(runner: Construct, taskRole: iam.IRole, requiredTagKeys: st
   });
 }
 
-function resolveIssuer(props: EcsRunnerProps): string {
+function resolveIssuer(props: EcsRunnerProps, orchestrator: Orchestrator): string {
   const fromArn =
     props.oidcProviderArn && !Token.isUnresolved(props.oidcProviderArn)
       ? v.OIDC_PROVIDER_ARN_PATTERN.exec(props.oidcProviderArn)?.[1]
       : undefined;
-  const issuer = props.oidcIssuer ?? fromArn ?? DEFAULT_ISSUER;
+  const issuer = orchestrator.oidcIssuer;
   if (fromArn !== undefined && !Token.isUnresolved(issuer) && fromArn !== issuer) {
     throw new EcsRunnerValidationError(
       'oidcProviderArn',
       props.oidcProviderArn,
-      `the provider of oidcIssuer "${issuer}" (arn:<partition>:iam::<account>:oidc-provider/${issuer})`,
+      `the provider of the orchestrator's issuer "${issuer}" (arn:<partition>:iam::<account>:oidc-provider/${issuer}), or an orchestrator whose oidcIssuer is the provider's`,
     );
   }
   return issuer;
@@ -1158,6 +1072,9 @@ function resolveSubnetIds(props: EcsRunnerProps): string[] {
   v.checkCount('subnets selected from vpc', selected, 1, 16);
   return selected;
 }
+
+const DEFAULT_MAX_TASK_CPU = 2048;
+const DEFAULT_MAX_TASK_MEMORY_MIB = 4096;
 
 function normalizePrefix(prefix: string | undefined): string {
   if (prefix === undefined || Token.isUnresolved(prefix)) return prefix ?? '';

@@ -1,6 +1,7 @@
 export * from './ecs-runner';
 export { RunnerErrors } from './errors';
-export { CapacityStrategy, ContainerInsightsMode } from './compute/runner-cluster';
+export { ContainerInsightsMode } from './compute/runner-cluster';
+export * from './orchestrator';
 export { PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
 export { StateReplication } from './state/runner-state';
 export * from './monitoring/runner-monitoring';

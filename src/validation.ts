@@ -150,3 +150,72 @@ export function checkRolePath(property: string, value: string | undefined): void
   );
   checkLength(property, value, 1, 512);
 }
+
+/** Job environment variable names the orchestrator API refuses (reserved for the orchestrator). */
+export const API_RESERVED_VARIABLES: readonly string[] = [
+  'ORG_ID',
+  'DEPLOYMENT_ID',
+  'MODE',
+  'TOKEN',
+  'ENCRYPTING_KEY',
+  'PLATFORM_ORCHESTRATOR_BASE_URL',
+];
+/** The variable the API accepts only as a secret. */
+export const SECRET_ONLY_VARIABLE = 'RUNNER_GIT_SSH_KEYS';
+/**
+ * Variables the orchestrator's ECS driver sets in every job's task definition, before the job's
+ * own environment, but which the API does not refuse: a job variable of the same name would
+ * be a second definition of it in the container, and either one would silently lose.
+ */
+export const ORCHESTRATOR_SET_VARIABLES: readonly string[] = [
+  'RUNNER_ID',
+  'DEPLOYMENT_ENV_UUID',
+  'ENCRYPTING_LOGS_KEY',
+  'LOG_LEVEL',
+  'RUNNER_GATEWAY_URL',
+  'METADATA_KEY',
+];
+
+/**
+ * A job variable name (of `environment` or `secrets`) that neither the API refuses nor collides
+ * with a variable the orchestrator sets itself.
+ */
+export function checkJobVariableName(property: 'environment' | 'secrets', name: string, isSecret: boolean): void {
+  if (unresolved(name)) return;
+  if (API_RESERVED_VARIABLES.includes(name)) {
+    throw new EcsRunnerValidationError(
+      `${property} key`,
+      name,
+      `a name the orchestrator API does not reserve (not ${API_RESERVED_VARIABLES.join(', ')}): the API refuses the runner`,
+    );
+  }
+  if (ORCHESTRATOR_SET_VARIABLES.includes(name)) {
+    throw new EcsRunnerValidationError(
+      `${property} key`,
+      name,
+      `a name the orchestrator does not set itself (not ${ORCHESTRATOR_SET_VARIABLES.join(', ')}): the job would get two definitions of it`,
+    );
+  }
+  if (name === SECRET_ONLY_VARIABLE && !isSecret) {
+    throw new EcsRunnerValidationError(
+      `${property} key`,
+      name,
+      `${SECRET_ONLY_VARIABLE} in secrets (a Secrets Manager secret or SSM parameter ARN), not in environment: the API refuses it as a plain variable`,
+    );
+  }
+}
+
+/**
+ * The state path prefix: the API's pattern, and no `.` or `..` segment, which the job's path join
+ * (`<prefix>/<envUuid>.tfstate`) would rewrite, so the key it writes would not be the key IAM grants.
+ * (The API's pattern already refuses leading and doubled slashes; a trailing slash is joined away.)
+ */
+export function checkStatePathPrefix(property: string, value: string | undefined): void {
+  const accepted =
+    'segments of letters, digits, ".", "_" or "-" separated by single "/", without a leading "/" and without "." or ".." segments, e.g. "runners/prod"';
+  checkPattern(property, value, PATH_PREFIX_PATTERN, accepted);
+  if (value === undefined || unresolved(value)) return;
+  if (value.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new EcsRunnerValidationError(property, value, accepted);
+  }
+}

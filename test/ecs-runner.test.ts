@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CapacityStrategy, EcsRunner, MANAGED_BY } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, MANAGED_BY, Orchestrator } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
 import { assertValid } from './support/openapi';
 import { logicalId, minimalProps, newStack, statementsOfRole, SUBNETS, synthRunner } from './support/stacks';
@@ -17,8 +17,13 @@ const logicalIdOf = (construct: { node: { defaultChild?: unknown } } | CfnElemen
 /** The logical id of the one resource of `type` in the template (fails if there are none or several). */
 const onlyResourceOf = (template: Template, type: string): string => logicalId(template, type, '');
 
+const STELLWERK = Orchestrator.stellwerk({
+  oidcIssuer: 'oidc.stellwerk.example.com',
+  apiUrl: 'https://stellwerk.example.com',
+});
+
 describe('EcsRunner: the reference module scenarios', () => {
-  test('defaults: cluster, OIDC provider, three roles, state bucket, log groups, one output', () => {
+  test('defaults: cluster, OIDC provider, three roles, state bucket, no log groups, one output', () => {
     // GIVEN / WHEN
     const { template, runner } = synthRunner();
 
@@ -26,14 +31,13 @@ describe('EcsRunner: the reference module scenarios', () => {
     template.resourceCountIs('AWS::ECS::Cluster', 1);
     template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
     template.resourceCountIs('AWS::IAM::Role', 3);
-    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    // no job log group: the orchestrator's task definitions have no log configuration
+    template.resourceCountIs('AWS::Logs::LogGroup', 0);
     template.hasResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
     });
-    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
-      CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
-      DefaultCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Base: 1, Weight: 1 }],
-    });
+    // no capacity providers: the orchestrator runs every job with launchType FARGATE
+    template.resourceCountIs('AWS::ECS::ClusterCapacityProviderAssociations', 0);
     template.hasResourceProperties('AWS::IAM::OIDCProvider', {
       Url: 'https://oidc.humanitec.dev',
       ClientIdList: ['sts.amazonaws.com'],
@@ -70,7 +74,9 @@ describe('EcsRunner: the reference module scenarios', () => {
         ],
       },
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/platform-orchestrator/prod-runner/jobs' });
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Description: 'Runner prod-runner: what the orchestrator may do with its OIDC session',
+    });
   });
 
   test('runner id prefix: derived id is stable, prefixed and matches the API pattern', () => {
@@ -120,75 +126,21 @@ describe('EcsRunner: the reference module scenarios', () => {
     expect(stack.resolve(runner.clusterArn)).toEqual(clusterArn);
     // every cluster-scoped statement of the task-manager role names the given cluster; nothing else changes
     const manager = logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskManagerRole');
-    const taskDefinitions = {
-      'Fn::Join': [
-        '',
-        ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task-definition/humanitec_*'],
-      ],
+    const statements = statementsOfRole(template, manager);
+    const bySid = (sid: string) => statements.find((st) => st.Sid === sid);
+    for (const sid of [
+      'RunRunnerTasksOnRunnerClusterOnly',
+      'DescribeTasksOfRunnerCluster',
+      'ListTasksOfRunnerCluster',
+    ]) {
+      expect(bySid(sid).Condition.ArnEquals).toEqual({ 'ecs:cluster': clusterArn });
+    }
+    const tasksOfCluster = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/shared-cluster/*']],
     };
-    const ofCluster = { ArnEquals: { 'ecs:cluster': clusterArn } };
-    expect(statementsOfRole(template, manager)).toEqual([
-      {
-        Sid: 'RegisterAndDeleteRunnerTaskDefinitions',
-        Effect: 'Allow',
-        Action: ['ecs:RegisterTaskDefinition', 'ecs:DeleteTaskDefinitions'],
-        Resource: taskDefinitions,
-      },
-      {
-        Sid: 'ListAndDeregisterTaskDefinitions',
-        Effect: 'Allow',
-        Action: ['ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition'],
-        Resource: '*',
-      },
-      {
-        Sid: 'RunRunnerTasksOnRunnerClusterOnly',
-        Effect: 'Allow',
-        Action: 'ecs:RunTask',
-        Resource: taskDefinitions,
-        Condition: ofCluster,
-      },
-      {
-        Sid: 'DescribeTasksOfRunnerCluster',
-        Effect: 'Allow',
-        Action: 'ecs:DescribeTasks',
-        Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/shared-cluster/*']],
-        },
-        Condition: ofCluster,
-      },
-      {
-        Sid: 'TagTasksOfRunnerCluster',
-        Effect: 'Allow',
-        Action: 'ecs:TagResource',
-        Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-central-1:123456789012:task/shared-cluster/*']],
-        },
-      },
-      {
-        Sid: 'ListTasksOfRunnerCluster',
-        Effect: 'Allow',
-        Action: 'ecs:ListTasks',
-        Resource: '*',
-        Condition: ofCluster,
-      },
-      {
-        Sid: 'TagRunnerTaskDefinitionsOnRegister',
-        Effect: 'Allow',
-        Action: 'ecs:TagResource',
-        Resource: taskDefinitions,
-        Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-      },
-      {
-        Sid: 'PassRunnerTaskRolesToEcsTasks',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'RunnerRolesExecutionRole'), 'Arn'] },
-          { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'RunnerRolesTaskRole'), 'Arn'] },
-        ],
-        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      },
-    ]);
+    expect(bySid('DescribeTasksOfRunnerCluster').Resource).toEqual(tasksOfCluster);
+    expect(bySid('TagTasksOfRunnerCluster').Resource).toEqual(tasksOfCluster);
+    expect(JSON.stringify(statements)).not.toMatch(/:cluster\/\*|"Fn::GetAtt":\["[^"]*Cluster/);
     const [body] = registrationBodies(template.toJSON());
     expect(body.runner_configuration.job.cluster).toBe('shared-cluster');
   });
@@ -325,7 +277,7 @@ describe('EcsRunner: the reference module scenarios', () => {
 
   test('custom issuer host (self-hosted Stellwerk): provider URL and condition keys follow it', () => {
     // GIVEN / WHEN
-    const { template } = synthRunner({ oidcIssuer: 'oidc.stellwerk.example.com', runnerId: 'sw-runner' });
+    const { template } = synthRunner({ orchestrator: STELLWERK, runnerId: 'sw-runner' });
     // THEN
     template.hasResourceProperties('AWS::IAM::OIDCProvider', { Url: 'https://oidc.stellwerk.example.com' });
     template.hasResourceProperties('AWS::IAM::Role', {
@@ -344,11 +296,11 @@ describe('EcsRunner: the reference module scenarios', () => {
     });
   });
 
-  test('existing provider with custom host: the host is read from the ARN, a mismatch is an error', () => {
+  test("existing provider with custom host: it must be the orchestrator's issuer", () => {
     // GIVEN
     const arn = 'arn:aws:iam::123456789012:oidc-provider/oidc.stellwerk.example.com';
-    // WHEN the host is not given, it comes from the ARN
-    const { template } = synthRunner({ oidcProviderArn: arn, runnerId: 'sw-runner' });
+    // WHEN the orchestrator's issuer is the provider's
+    const { template } = synthRunner({ oidcProviderArn: arn, orchestrator: STELLWERK, runnerId: 'sw-runner' });
     template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
@@ -359,9 +311,9 @@ describe('EcsRunner: the reference module scenarios', () => {
         ],
       },
     });
-    // THEN an explicit but different host fails
-    expect(() => synthRunner({ oidcProviderArn: arn, oidcIssuer: 'oidc.humanitec.dev' })).toThrow(
-      /Invalid oidcProviderArn: .*oidc\.stellwerk\.example\.com.*Expected the provider of oidcIssuer "oidc\.humanitec\.dev"/,
+    // THEN a different issuer (here the default, Humanitec's) fails
+    expect(() => synthRunner({ oidcProviderArn: arn })).toThrow(
+      /Invalid oidcProviderArn: .*oidc\.stellwerk\.example\.com.*Expected the provider of the orchestrator's issuer "oidc\.humanitec\.dev"/,
     );
   });
 
@@ -386,41 +338,20 @@ describe('EcsRunner: the reference module scenarios', () => {
   test('two issuers in one stack get one provider each', () => {
     const stack = newStack();
     new EcsRunner(stack, 'A', minimalProps());
-    new EcsRunner(stack, 'B', minimalProps({ oidcIssuer: 'oidc.stellwerk.example.com' }));
-    new EcsRunner(stack, 'C', minimalProps({ oidcIssuer: 'oidc.stellwerk.example.com' }));
+    new EcsRunner(stack, 'B', minimalProps({ orchestrator: STELLWERK }));
+    new EcsRunner(stack, 'C', minimalProps({ orchestrator: STELLWERK }));
     Template.fromStack(stack).resourceCountIs('AWS::IAM::OIDCProvider', 2);
   });
 });
 
 describe('EcsRunner: cluster options', () => {
-  test.each([
-    [CapacityStrategy.ON_DEMAND, [{ CapacityProvider: 'FARGATE', Base: 1, Weight: 1 }]],
-    [CapacityStrategy.SPOT, [{ CapacityProvider: 'FARGATE_SPOT', Base: 1, Weight: 1 }]],
-    [
-      CapacityStrategy.MIXED,
-      [
-        { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },
-        { CapacityProvider: 'FARGATE_SPOT', Weight: 3 },
-      ],
-    ],
-  ])('capacity strategy %s', (strategy, expected) => {
-    const { template } = synthRunner({ capacityStrategy: strategy });
-    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
-      DefaultCapacityProviderStrategy: expected,
-    });
-  });
-
-  test('ECS Exec sessions of a created cluster log to the exec log group', () => {
-    const { template } = synthRunner({ runnerId: 'exec-runner' });
-    const execGroup = logicalId(template, 'AWS::Logs::LogGroup', 'RunnerLogsExecLogGroup');
-    template.hasResourceProperties('AWS::ECS::Cluster', {
-      Configuration: {
-        ExecuteCommandConfiguration: {
-          Logging: 'OVERRIDE',
-          LogConfiguration: { CloudWatchLogGroupName: { Ref: execGroup }, CloudWatchEncryptionEnabled: false },
-        },
-      },
-    });
+  test('a created cluster has no capacity providers and no ECS Exec configuration', () => {
+    // GIVEN / WHEN
+    const { template } = synthRunner();
+    // THEN the orchestrator's RunTask (launchType FARGATE) needs neither
+    template.resourceCountIs('AWS::ECS::ClusterCapacityProviderAssociations', 0);
+    template.hasResourceProperties('AWS::ECS::Cluster', { Configuration: Match.absent() });
+    template.resourceCountIs('AWS::Logs::LogGroup', 0);
   });
 });
 
@@ -450,11 +381,8 @@ describe('EcsRunner: outputs and public members', () => {
     ]);
     template.resourceCountIs('AWS::IAM::Role', 3);
     expect(stack.resolve(runner.oidcProviderArn)).toEqual({ Ref: onlyResourceOf(template, 'AWS::IAM::OIDCProvider') });
-    expect([runner.jobLogGroup, runner.execLogGroup].map(logicalIdOf)).toEqual([
-      logicalId(template, 'AWS::Logs::LogGroup', 'RunnerLogsJobLogGroup'),
-      logicalId(template, 'AWS::Logs::LogGroup', 'RunnerLogsExecLogGroup'),
-    ]);
-    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    expect(runner.orchestrator.name).toBe('humanitec');
+    template.resourceCountIs('AWS::Logs::LogGroup', 0);
     const outputs = template.toJSON().Outputs;
     expect(Object.keys(outputs)).toEqual([logicalIdOf(runner.registrationBodyOutput)]);
     expect(stack.resolve(runner.registrationBody)).toEqual(outputs[logicalIdOf(runner.registrationBodyOutput)].Value);
@@ -513,7 +441,9 @@ describe('EcsRunner: registration and monitoring wiring', () => {
     template.resourceCountIs('Custom::PlatformOrchestratorRunner', 0);
     template.resourceCountIs('AWS::Lambda::Function', 0);
     expect(runner.registration).toBeUndefined();
-    expect(() => synthRunner({ apiUrl: 'https://po.example.com' })).toThrow(/Invalid apiTokenSecret: .*API token/);
+    expect(() => synthRunner({ runnerRules: [{ environmentType: 'production' }] })).toThrow(
+      /Invalid apiTokenSecret: .*API token/,
+    );
   });
 
   test('addMonitoring encrypts the topic with the runner key', () => {

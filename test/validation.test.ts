@@ -1,7 +1,6 @@
 import { App, CfnResource, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EcsRunner, EcsRunnerProps, RunnerErrors } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
@@ -23,7 +22,6 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     /no runnerIdPrefix/,
   ],
   ['prefix with a dot', () => ({ runnerIdPrefix: 'a.b' }), 'runnerIdPrefix', /lowercase letter/],
-  ['issuer with scheme', () => ({ oidcIssuer: 'https://oidc.humanitec.dev' }), 'oidcIssuer', /no scheme/],
   [
     'provider ARN of another service',
     () => ({ oidcProviderArn: 'arn:aws:iam::123456789012:role/x' }),
@@ -87,12 +85,6 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     /not also in environment/,
   ],
   ['image with spaces', () => ({ image: 'my image' }), 'image', /container image/],
-  [
-    'family prefix with colon',
-    () => ({ taskDefinitionFamilyPrefix: 'a:b' }),
-    'taskDefinitionFamilyPrefix',
-    /letters, digits/,
-  ],
   ['session name too short', () => ({ sessionName: 'ab' }), 'sessionName', /3 to 64/],
   ['sts region malformed', () => ({ stsRegion: 'Europe' }), 'stsRegion', /eu-central-1/],
   [
@@ -108,6 +100,44 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     /did not create/,
   ],
   ['path prefix with leading slash', () => ({ statePathPrefix: '/state' }), 'statePathPrefix', /separated by/],
+  ['path prefix with a doubled slash', () => ({ statePathPrefix: 'a//b' }), 'statePathPrefix', /single "\/"/],
+  ['path prefix with a "." segment', () => ({ statePathPrefix: 'a/./b' }), 'statePathPrefix', /without "\." or "\.\."/],
+  ['path prefix with a ".." segment', () => ({ statePathPrefix: 'runners/../b' }), 'statePathPrefix', /\.\./],
+  ['path prefix that is only ".."', () => ({ statePathPrefix: '../' }), 'statePathPrefix', /\.\./],
+  ...['ORG_ID', 'DEPLOYMENT_ID', 'MODE', 'TOKEN', 'ENCRYPTING_KEY', 'PLATFORM_ORCHESTRATOR_BASE_URL'].map(
+    (name): [string, () => Partial<EcsRunnerProps>, string, RegExp] => [
+      `job variable ${name} that the API reserves`,
+      () => ({ environment: { [name]: 'x' } }),
+      'environment key',
+      /does not reserve/,
+    ],
+  ),
+  [
+    'API-reserved name as a secret',
+    () => ({ secrets: { TOKEN: SECRET } }),
+    'secrets key',
+    /does not reserve .*ORG_ID, DEPLOYMENT_ID, MODE, TOKEN, ENCRYPTING_KEY, PLATFORM_ORCHESTRATOR_BASE_URL/,
+  ],
+  ...['RUNNER_ID', 'DEPLOYMENT_ENV_UUID', 'ENCRYPTING_LOGS_KEY', 'LOG_LEVEL', 'RUNNER_GATEWAY_URL', 'METADATA_KEY'].map(
+    (name): [string, () => Partial<EcsRunnerProps>, string, RegExp] => [
+      `job variable ${name} that the orchestrator sets itself`,
+      () => ({ environment: { [name]: 'x' } }),
+      'environment key',
+      /does not set itself/,
+    ],
+  ),
+  [
+    'orchestrator-set name as a secret',
+    () => ({ secrets: { LOG_LEVEL: SECRET } }),
+    'secrets key',
+    /does not set itself/,
+  ],
+  [
+    'RUNNER_GIT_SSH_KEYS as a plain variable',
+    () => ({ environment: { RUNNER_GIT_SSH_KEYS: 'ssh-ed25519 AAAA' } }),
+    'environment key',
+    /RUNNER_GIT_SSH_KEYS in secrets/,
+  ],
   [
     'transition before 30 days',
     () => ({ noncurrentVersionTransitionDays: 10 }),
@@ -126,13 +156,6 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     'abortIncompleteMultipartUploadDays',
     /whole number/,
   ],
-  [
-    'log retention not allowed by CloudWatch',
-    () => ({ logRetention: 42 as logs.RetentionDays }),
-    'logRetention',
-    /one of/,
-  ],
-  ['infinite log retention', () => ({ logRetention: logs.RetentionDays.INFINITE }), 'logRetention', /1 to 3653 days/],
   ['role path without trailing slash', () => ({ rolePath: '/platform' }), 'rolePath', /starts and ends/],
   ['tag key with aws: prefix', () => ({ tags: { 'aws:owner': 'x' } }), 'tags key', /reserved prefix/],
   ['tag value too long', () => ({ tags: { Owner: 'x'.repeat(257) } }), 'tags.Owner', /0 to 256/],
@@ -143,25 +166,10 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     /IAM role ARN/,
   ],
   [
-    'capacity with an existing cluster',
-    () => ({
-      cluster: { clusterName: 'c', clusterArn: 'arn:aws:ecs:eu-central-1:123456789012:cluster/c' } as any,
-      capacityStrategy: 'SPOT' as any,
-    }),
-    'capacityStrategy',
-    /existing cluster/,
-  ],
-  [
     'key given and created',
     () => ({ encryptionKey: { keyArn: 'x' } as any, createEncryptionKey: true }),
     'createEncryptionKey',
     /false when encryptionKey/,
-  ],
-  [
-    'long org and runner id exceed the session name',
-    () => ({ orgId: 'a'.repeat(40), runnerId: 'r'.repeat(30) }),
-    'runnerId',
-    /64/,
   ],
 ];
 
@@ -290,12 +298,29 @@ describe('valid edge values are accepted', () => {
       (body) => expect(body.runner_configuration.job.image).toBe('public.ecr.aws/acme/runner@sha256:0123456789abcdef'),
     ],
     [
-      'log retention of 10 years',
-      { logRetention: logs.RetentionDays.TEN_YEARS },
-      (_body, template) =>
-        expect(
-          Object.values(template.findResources('AWS::Logs::LogGroup')).map((g) => g.Properties.RetentionInDays),
-        ).toEqual([3653, 3653]),
+      'session name of exactly 64 characters',
+      { sessionName: 's'.repeat(64) },
+      (body) => expect(body.runner_configuration.auth.session_name).toBe('s'.repeat(64)),
+    ],
+    [
+      "path prefix with a trailing slash (the job's path join removes it; the grant is the same key)",
+      { statePathPrefix: 'runners/prod/' },
+      (body) => expect(body.state_storage_configuration.path_prefix).toBe('runners/prod/'),
+    ],
+    [
+      'path prefix segments with dots that are not "." or ".."',
+      { statePathPrefix: 'a.b/..c/v1.2' },
+      (body) => expect(body.state_storage_configuration.path_prefix).toBe('a.b/..c/v1.2/'),
+    ],
+    [
+      'RUNNER_GIT_SSH_KEYS as a secret',
+      { secrets: { RUNNER_GIT_SSH_KEYS: SECRET } },
+      (body) => expect(body.runner_configuration.job.secrets).toEqual({ RUNNER_GIT_SSH_KEYS: SECRET }),
+    ],
+    [
+      'a long org and runner id: the orchestrator cuts the default session name, so it is legal',
+      { orgId: 'a'.repeat(40), runnerId: 'r'.repeat(30) },
+      (body) => expect(body.runner_configuration.auth.session_name).toBeUndefined(),
     ],
     [
       'required tags given as stack tags',

@@ -4,8 +4,6 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { EcsRunner, EcsRunnerProps } from '../src/ecs-runner';
 import { ensureBundled } from './support/bundles';
@@ -38,25 +36,31 @@ describe('warnings', () => {
     expect(warningIds(stack)).toContain('platform-orchestrator-ecs-runner:destroyStateOnRemoval');
   });
 
-  test('ECS Exec on a cluster the runner does not own warns that its exec log group is not attached', () => {
-    // GIVEN an existing cluster
+  test('a default session name over 64 characters warns that the orchestrator cuts it', () => {
+    // GIVEN an org id and runner id whose "<orgId>-<runnerId>" is 83 characters
     const stack = new Stack(new App(), 'Stack', { env: concrete });
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0123456789abcdef0',
-      availabilityZones: ['eu-central-1a'],
-    });
-    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'platform', vpc });
-    // WHEN the runner allows ECS Exec
-    runnerIn(stack, { runnerId: 'prod-runner', cluster, allowExecuteCommand: true });
-    // THEN
-    expect(warningIds(stack)).toContain('platform-orchestrator-ecs-runner:execLogGroupNotAttached');
+    const orgId = 'a-very-long-organization-id-of-forty-chars';
+    const runnerId = 'runner-with-a-long-id-of-forty-characters';
+    // WHEN
+    new EcsRunner(stack, 'Runner', { orgId, runnerId, subnetIds });
+    // THEN a warning (not an error: the orchestrator cuts the name to 64, it does not refuse it)
+    expect(warningIds(stack)).toEqual(['platform-orchestrator-ecs-runner:sessionNameCut']);
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp(`cuts it to 64 \\("${`${orgId}-${runnerId}`.slice(0, 64)}"\\)`),
+    );
+    // and none with an explicit sessionName, or a pair within 64 characters
+    const other = new Stack(new App(), 'Other', { env: concrete });
+    new EcsRunner(other, 'Runner', { orgId, runnerId, subnetIds, sessionName: 'po-long-runner' });
+    new EcsRunner(other, 'Short', { orgId: 'my-org', runnerId: 'short-runner', subnetIds });
+    expect(warningIds(other)).toEqual([]);
   });
 
   test('none of these for a registered runner with a runnerId on its own cluster', () => {
     // GIVEN / WHEN the usual production settings
     const stack = new Stack(new App(), 'Stack');
     const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
-    runnerIn(stack, { runnerId: 'prod-runner', apiTokenSecret, allowExecuteCommand: true });
+    runnerIn(stack, { runnerId: 'prod-runner', apiTokenSecret });
     // THEN
     expect(warningIds(stack)).toEqual([]);
   });

@@ -1,7 +1,7 @@
 /**
  * A production runner: every hardening option of the library in one stack.
  *
- * - a customer managed KMS key (rotation on) for the state, the log groups, ECS Exec and the alarm topic
+ * - a customer managed KMS key (rotation on) for the state, the events log group and the alarm topic
  * - an imported VPC, so the runner creates an egress-only security group (no inbound rule) for the jobs
  * - a permissions boundary and an IAM path on every role the stack creates
  * - server access logs of the state bucket and cross-region replication of the state to a DR bucket

@@ -4,7 +4,7 @@
  * and the environments see: the same runner id, and the same state bucket, `<runner_id>-state`,
  * so every environment's Terraform state stays where it is.
  *
- * The stack creates a new cluster, new roles and log groups, and updates the existing
+ * The stack creates a new cluster and new roles, and updates the existing
  * registration in place (`adoptExistingRegistration`: the runner already exists in the org, so
  * it is updated instead of failing). The account's OIDC provider was created by the module: it is
  * reused by its ARN (`oidcProviderArn`), never created a second time.
@@ -19,7 +19,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, Orchestrator } from 'platform-orchestrator-ecs-runner';
 
 export class MigratedRunnerStack extends Stack {
   public readonly runner: EcsRunner;
@@ -33,16 +33,23 @@ export class MigratedRunnerStack extends Stack {
 
     // `terraform output runner_id`: the module's id, e.g. runner-<16 hex characters>.
     const runnerId: string = ctx('runnerId', 'runner-0123456789abcdef');
-    const oidcHostname: string = ctx('oidcHostname', 'oidc.humanitec.dev');
+    // The module serves Humanitec's hosted orchestrator (oidc_hostname oidc.humanitec.dev, task
+    // definitions humanitec_*); a runner of a self-hosted Stellwerk uses Orchestrator.stellwerk().
+    const orchestrator = Orchestrator.humanitec();
 
     this.runner = new EcsRunner(this, 'Runner', {
       orgId: ctx('orgId', 'my-org'),
       runnerId,
-      oidcIssuer: oidcHostname,
+      orchestrator,
       // The provider the module created (or was given as existing_oidc_provider_arn).
       oidcProviderArn:
         ctx<string | undefined>('oidcProviderArn', undefined) ??
-        this.formatArn({ service: 'iam', region: '', resource: 'oidc-provider', resourceName: oidcHostname }),
+        this.formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'oidc-provider',
+          resourceName: orchestrator.oidcIssuer,
+        }),
       // The module's subnet_ids and security_group_ids.
       subnetIds: ctx('subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
       securityGroupIds: ctx('securityGroupIds', ['sg-0123456789abcdef0']),

@@ -1,16 +1,17 @@
 /**
- * A runner whose jobs have no route to the internet: a new VPC with isolated subnets only (no
- * NAT gateway, no internet gateway), and VPC endpoints for the AWS APIs the jobs need (ECR, S3,
- * CloudWatch Logs, STS, Secrets Manager, SSM, KMS, ECS) admitting HTTPS from the jobs only.
+ * A runner whose jobs have no inbound path and keep their AWS traffic private: a new VPC with
+ * private subnets for the jobs, VPC endpoints for the AWS APIs the jobs use (ECR, S3, STS,
+ * Secrets Manager, SSM, KMS, ECS) admitting HTTPS from the jobs only, and one NAT gateway as the
+ * jobs' egress path.
  *
- * What endpoints do not cover, and this example therefore provides or leaves to you:
- * - The job image must come from ECR: the orchestrator's default image lives in a public registry.
- *   `image` is a private ECR repository (a copy of the default image, or an ECR pull-through
- *   cache); the execution role may pull from exactly that repository.
- * - Terraform downloads providers and modules from registry.terraform.io and GitHub. Without
- *   internet access the jobs need a provider mirror or a proxy (e.g. a network mirror configured
- *   in the image's Terraform CLI configuration, or providers baked into the image).
- * - Whatever the jobs deploy is called through its own API: add its interface endpoint.
+ * Why a NAT gateway: every job reaches the orchestrator's gateway (`RUNNER_GATEWAY_URL`, where
+ * it streams its logs and results) over HTTPS, and Terraform downloads providers and modules
+ * from registry.terraform.io and GitHub. Endpoints cannot carry that traffic. Without a NAT
+ * gateway (isolated subnets, `subnets: vpc.isolatedSubnets`), the jobs need an HTTPS proxy you
+ * run and configure (`environment: { HTTPS_PROXY: ..., NO_PROXY: ... }`, reachable from the
+ * subnets), or every deployment fails when the job cannot reach the orchestrator.
+ * Why the endpoints: AWS API traffic (image layers from ECR and S3, the state, secrets) stays in
+ * the VPC and pays no NAT gateway data processing.
  *
  *   npx cdk deploy        (from this folder, with credentials for the target account)
  *
@@ -31,29 +32,32 @@ export class PrivateNetworkingRunnerStack extends Stack {
     const region: string = ctx('region', 'eu-central-1');
     super(scope, id, {
       env: { account: process.env.CDK_DEFAULT_ACCOUNT, region },
-      description: 'Platform Orchestrator serverless ECS runner (isolated subnets with VPC endpoints)',
+      description: 'Platform Orchestrator serverless ECS runner (private subnets, NAT egress, VPC endpoints)',
     });
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(ctx('vpcCidr', '10.40.0.0/16')),
       maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'jobs', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
+      // One NAT gateway for the jobs' HTTPS to the orchestrator and the provider registries.
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'egress', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },
+        { name: 'jobs', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
       restrictDefaultSecurityGroup: true,
     });
 
     this.runner = new EcsRunner(this, 'Runner', {
       orgId: ctx('orgId', 'my-org'),
       runnerIdPrefix: ctx('runnerIdPrefix', 'private'),
-      description: 'Jobs in isolated subnets (VPC endpoints, no internet access)',
+      description: 'Jobs in private subnets (NAT egress, VPC endpoints for AWS APIs)',
+      // The runner picks the VPC's private subnets with egress.
       vpc: this.vpc,
-      // The runner picks private subnets with egress by default; these have none.
-      subnets: this.vpc.isolatedSubnets,
       image: ctx('image', `123456789012.dkr.ecr.${region}.amazonaws.com/platform-orchestrator/runner:1.0.0`),
     });
 
-    // Interface endpoints in one isolated subnet per AZ, reachable on 443 from the runner's
-    // security group only; the S3 gateway endpoint on the isolated subnets' route tables.
+    // Interface endpoints in one private subnet per AZ, reachable on 443 from the runner's
+    // security group only; the S3 gateway endpoint on the private subnets' route tables.
     this.endpoints = new RunnerVpcEndpoints(this, 'Endpoints', { vpc: this.vpc, runner: this.runner });
   }
 

@@ -2,8 +2,8 @@
  * More than one runner in one AWS account. An account holds exactly one IAM OIDC provider per
  * issuer URL (here https://oidc.humanitec.dev), so only one stack may create it:
  *
- * - `PlatformEcsRunners`: two runners in ONE stack (non-production jobs on Fargate Spot,
- *   production jobs on demand). They share the stack's provider automatically: it is created once.
+ * - `PlatformEcsRunners`: two runners in ONE stack (non-production and production jobs, in
+ *   separate subnets). They share the stack's provider automatically: it is created once.
  * - `TeamEcsRunner`: a runner in a SECOND stack. It passes the ARN of the existing provider
  *   (`oidcProviderArn`), built from the account, and creates none.
  *
@@ -16,7 +16,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { CapacityStrategy, EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner } from 'platform-orchestrator-ecs-runner';
 
 /** The issuer of Humanitec's hosted orchestrator; a self-hosted Stellwerk has its own. */
 const ISSUER = 'oidc.humanitec.dev';
@@ -58,16 +58,15 @@ export class PlatformRunnersStack extends Stack {
     this.nonProduction = new EcsRunner(this, 'NonProduction', {
       orgId,
       runnerIdPrefix: 'nonprod',
-      description: 'Non-production deployments (Fargate Spot)',
+      description: 'Non-production deployments',
       vpc,
       subnetIds: context(this, 'nonProductionSubnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
-      capacityStrategy: CapacityStrategy.SPOT,
       oidcProviderArn,
     });
     this.production = new EcsRunner(this, 'Production', {
       orgId,
       runnerIdPrefix: 'prod',
-      description: 'Production deployments (Fargate on demand)',
+      description: 'Production deployments',
       vpc,
       subnetIds: context(this, 'productionSubnetIds', ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788']),
       oidcProviderArn,

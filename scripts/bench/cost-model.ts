@@ -6,11 +6,14 @@
  * nothing while idle, or reported as unpriced, so a resource the model does not know never
  * disappears silently from the total.
  */
+import { RUNNER_METADATA_KEY } from '../../src/runner-metadata';
 import { HOURS_PER_MONTH, PriceTable } from './prices';
 
 /** The parts of a CloudFormation template the model reads. */
 export interface CfnTemplate {
-  readonly Resources?: { readonly [logicalId: string]: { readonly Type: string; readonly Properties?: any } };
+  readonly Resources?: {
+    readonly [logicalId: string]: { readonly Type: string; readonly Properties?: any; readonly Metadata?: any };
+  };
   readonly Outputs?: { readonly [id: string]: unknown };
 }
 
@@ -18,8 +21,6 @@ export interface CfnTemplate {
 export interface Usage {
   /** Terraform state kept in each state bucket (S3 Standard), GB. */
   readonly stateGbPerBucket: number;
-  /** Job logs kept in each runner's job log group, GB. */
-  readonly jobLogsStoredGbPerRunner: number;
   /** Server access logs kept in the access-logs bucket(s), GB per runner logging to them. */
   readonly accessLogsGbPerRunner: number;
   /** Availability Zones assumed for an interface endpoint whose subnets are not literal. */
@@ -28,7 +29,6 @@ export interface Usage {
 
 export const DEFAULT_USAGE: Usage = {
   stateGbPerBucket: 1,
-  jobLogsStoredGbPerRunner: 1,
   accessLogsGbPerRunner: 0.1,
   defaultEndpointAzs: 2,
 };
@@ -46,7 +46,7 @@ export interface CostLine {
 export interface IdleCost {
   readonly lines: CostLine[];
   readonly totalUsd: number;
-  /** Runners found (job log groups named `/platform-orchestrator/<runnerId>/jobs`). */
+  /** Runners found (task-manager roles carrying the runner metadata). */
   readonly runners: number;
   /** Resource counts by type. */
   readonly resources: Record<string, number>;
@@ -97,8 +97,6 @@ const PRICED = new Set([
   'AWS::Logs::LogGroup',
 ]);
 
-const JOB_LOG_GROUP = /^\/platform-orchestrator\/[^/]+\/jobs$/;
-
 /** Resource counts by type over all templates, sorted by type. */
 export function countResources(templates: readonly CfnTemplate[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -146,11 +144,10 @@ export function idleMonthlyCost(
   };
   const resources = countResources(templates);
 
-  // Runners: their job log groups.
-  const logGroups = resourcesOf(templates, 'AWS::Logs::LogGroup');
-  const runners = logGroups.filter(
-    (g) => typeof g.props.LogGroupName === 'string' && JOB_LOG_GROUP.test(g.props.LogGroupName),
-  ).length;
+  // Runners: the task-manager roles that carry the runner metadata.
+  const runners = templates
+    .flatMap((t) => Object.values(t.Resources ?? {}))
+    .filter((r) => r.Type === 'AWS::IAM::Role' && r.Metadata?.[RUNNER_METADATA_KEY] !== undefined).length;
 
   // KMS keys.
   add('KMS customer managed keys', resources['AWS::KMS::Key'] ?? 0, 'key-month', prices.kmsKeyMonth.usd);
@@ -239,14 +236,6 @@ export function idleMonthlyCost(
   add('S3 Standard-IA: state replicas (destination bucket)', replicaIa, 'GB-month', prices.s3StandardIaGbMonth.usd);
   add('S3 Standard: state replicas (destination bucket)', replicaStandard, 'GB-month', prices.s3StandardGbMonth.usd);
 
-  // Logs: stored job logs.
-  add(
-    'CloudWatch Logs storage: job logs',
-    runners * usage.jobLogsStoredGbPerRunner,
-    'GB-month',
-    prices.logsStorageGbMonth.usd,
-  );
-
   const types = Object.keys(resources);
   const totalUsd = lines.reduce((sum, l) => sum + l.monthlyUsd, 0);
   return {
@@ -266,22 +255,20 @@ export interface JobShape {
   readonly minutes: number;
 }
 
-/** The Fargate compute cost of one job, on demand and on Spot (at both ends of the discount range). */
+/**
+ * The job as the orchestrator runs it: its task definitions ask for 0.5 vCPU and 1 GB, fixed,
+ * and RunTask passes `launchType: FARGATE`, so every job is on-demand Fargate (never Spot).
+ */
+export const ORCHESTRATOR_JOB_SIZE = { vcpu: 0.5, memoryGb: 1 } as const;
+
+/** The Fargate compute cost of one job, on demand (the orchestrator never uses Fargate Spot). */
 export interface JobCost {
   readonly onDemandUsd: number;
-  /** Spot at the smallest published discount. */
-  readonly spotHighUsd: number;
-  /** Spot at the largest published discount. */
-  readonly spotLowUsd: number;
 }
 
 export function fargateJobCost(prices: PriceTable, job: JobShape): JobCost {
   const billedMinutes = Math.max(1, job.minutes); // per second, one-minute minimum
   const hours = billedMinutes / 60;
   const onDemandUsd = (job.vcpu * prices.fargateVcpuHour.usd + job.memoryGb * prices.fargateGbHour.usd) * hours;
-  return {
-    onDemandUsd,
-    spotHighUsd: onDemandUsd * (1 - prices.fargateSpotDiscountMin.usd),
-    spotLowUsd: onDemandUsd * (1 - prices.fargateSpotDiscountMax.usd),
-  };
+  return { onDemandUsd };
 }

@@ -163,23 +163,6 @@ export const PRICES = {
     crossCheck: 'https://www.vantage.sh/blog/fargate-pricing',
     retrieved: RETRIEVED,
   },
-  fargateSpotDiscountMin: {
-    usd: 0.5,
-    unit: 'fraction off on-demand',
-    description: 'Fargate Spot, smallest discount of the published range',
-    source: 'https://aws.amazon.com/fargate/pricing/',
-    crossCheck: 'https://fortem.dev/fargate-spot/',
-    retrieved: RETRIEVED,
-    note: 'The Spot price moves with supply and demand (the live table is on the Fargate pricing page); AWS quotes up to 70 % off.',
-  },
-  fargateSpotDiscountMax: {
-    usd: 0.7,
-    unit: 'fraction off on-demand',
-    description: 'Fargate Spot, largest discount of the published range ("up to 70 %")',
-    source: 'https://aws.amazon.com/fargate/pricing/',
-    crossCheck: 'https://fortem.dev/fargate-spot/',
-    retrieved: RETRIEVED,
-  },
 } as const satisfies Record<string, Price>;
 
 export type PriceTable = { readonly [K in keyof typeof PRICES]: Price };

@@ -1,5 +1,5 @@
 /** Renders the benchmark results as docs/BENCHMARKS.md. */
-import { countResources, fargateJobCost, IdleCost, JobShape, Usage } from './cost-model';
+import { countResources, fargateJobCost, IdleCost, JobShape, ORCHESTRATOR_JOB_SIZE, Usage } from './cost-model';
 import { CliResult } from './cli';
 import { HandlerResult } from './handler';
 import { Machine } from './machine';
@@ -17,12 +17,10 @@ export const TARGETS = {
   cliCheckMs: 300,
 } as const;
 
-/** The job of the per-job cost: 1 vCPU, 2 GB, 5 minutes. */
-export const JOB: JobShape = { vcpu: 1, memoryGb: 2, minutes: 5 };
+/** The job of the per-job cost: as the orchestrator runs it (0.5 vCPU, 1 GB, on demand), 5 minutes. */
+export const JOB: JobShape = { ...ORCHESTRATOR_JOB_SIZE, minutes: 5 };
 /** Jobs per runner and month of the "with activity" line. */
 export const JOBS_PER_MONTH = 100;
-/** Job logs ingested per runner and month in the "with activity" line, GB. */
-export const JOB_LOGS_INGESTED_GB = 1;
 
 export interface BenchResults {
   readonly date: string;
@@ -89,7 +87,7 @@ export function summaryLines(r: BenchResults): string[] {
     `handler: ${kb(r.handler.bytes)} (${kb(r.handler.gzipBytes)} gzip); cold load ${ms(r.handler.withSdkMs)} with SDK, ${ms(r.handler.withoutSdkMs)} without`,
     ...(r.cli ? cliSummaryLines(r.cli) : []),
     `idle monthly: basic ${usd(r.cost.basic.totalUsd)}, ${r.example} ${usd(r.cost.example.totalUsd)}; per added production runner ${usd(perAddedRunner(r.cost.scaleProduction))}`,
-    `job 1 vCPU/2 GB/5 min: on-demand ${usd(r.cost.job.onDemandUsd)}, Spot ${usd(r.cost.job.spotLowUsd)}-${usd(r.cost.job.spotHighUsd)}`,
+    `job ${JOB.vcpu} vCPU/${JOB.memoryGb} GB/${JOB.minutes} min: on-demand ${usd(r.cost.job.onDemandUsd)}`,
   ];
 }
 
@@ -530,7 +528,6 @@ function costSection(r: BenchResults): string[] {
   const perBasic = perAddedRunner(c.scaleBasic);
   const perProd = perAddedRunner(c.scaleProduction);
   const jobs = JOBS_PER_MONTH * c.job.onDemandUsd;
-  const ingest = JOB_LOGS_INGESTED_GB * PRICES.logsIngestionGb.usd;
   const fleet = (n: number, one: IdleCost, per: number) => one.totalUsd + (n - 1) * per;
   return [
     '## 4. What a runner costs to keep',
@@ -544,7 +541,7 @@ function costSection(r: BenchResults): string[] {
     '',
     `- ${u.stateGbPerBucket} GB of Terraform state (all versions) in its state bucket, S3 Standard; with replication, ` +
       'the same again in the destination bucket in the replica storage class;',
-    `- ${u.jobLogsStoredGbPerRunner} GB of job logs kept in its job log group (the other log groups hold next to nothing while idle);`,
+    "- no job logs in CloudWatch Logs: the orchestrator's task definitions have no log configuration (jobs stream their logs to the orchestrator);",
     `- ${u.accessLogsGbPerRunner} GB of S3 server access logs kept in the access-logs bucket;`,
     `- interface endpoints (none in these profiles) in their subnets' AZs, ${u.defaultEndpointAzs} when unknown; ${HOURS_PER_MONTH} hours a month;`,
     '- no job runs: Lambda, SNS, EventBridge, metric filters (custom metrics are billed only in months they are ' +
@@ -598,18 +595,13 @@ function costSection(r: BenchResults): string[] {
     '',
     ...table(
       ['capacity', 'per job', `${JOBS_PER_MONTH} jobs`],
-      [
-        ['on demand', `**${usd(c.job.onDemandUsd)}**`, usd(jobs)],
-        [
-          `Fargate Spot (${Math.round(PRICES.fargateSpotDiscountMin.usd * 100)}-${Math.round(PRICES.fargateSpotDiscountMax.usd * 100)} % off)`,
-          `**${usd(c.job.spotLowUsd)} to ${usd(c.job.spotHighUsd)}**`,
-          `${usd(JOBS_PER_MONTH * c.job.spotLowUsd)} to ${usd(JOBS_PER_MONTH * c.job.spotHighUsd)}`,
-        ],
-      ],
+      [['on demand', `**${usd(c.job.onDemandUsd)}**`, usd(jobs)]],
     ),
     '',
-    `A runner with ${JOBS_PER_MONTH} such jobs a month on demand and ${JOB_LOGS_INGESTED_GB} GB of job logs ingested ` +
-      `(${usd(ingest)}) costs ${usd(c.basic.totalUsd + jobs + ingest)} (basic) or ${usd(c.scaleProduction.one.totalUsd + jobs + ingest)} ` +
+    'The orchestrator sizes every job itself (0.5 vCPU, 1 GB) and runs it with `launchType: FARGATE`: on demand, never ' +
+      "on Fargate Spot, whatever the cluster's capacity providers.",
+    '',
+    `A runner with ${JOBS_PER_MONTH} such jobs a month costs ${usd(c.basic.totalUsd + jobs)} (basic) or ${usd(c.scaleProduction.one.totalUsd + jobs)} ` +
       '(production profile) a month, before data transfer, NAT and the image pulls of the jobs.',
     '',
     '### Prices',
@@ -718,7 +710,7 @@ function conclusionsSection(r: BenchResults): string[] {
         ? `: the runners of a stack share one dashboard (${usd(dashboards)} a month), which saves a 10-runner production ` +
           `stack ${usd(9 * dashboards)} a month over a dashboard per runner. A ${JOB.minutes}-minute `
         : `, of which ${usd(dashboards)} is its own dashboard. A ${JOB.minutes}-minute `) +
-      `job costs ${usd(r.cost.job.onDemandUsd)} on demand, ${usd(r.cost.job.spotLowUsd)} to ${usd(r.cost.job.spotHighUsd)} on Spot.`,
+      `job costs ${usd(r.cost.job.onDemandUsd)} (on demand: the orchestrator never uses Spot).`,
     '',
   ];
 }

@@ -19,22 +19,21 @@ export interface RunnerRolesProps {
   readonly clusterArn: string;
   /** Name of the runner's ECS cluster. */
   readonly clusterName: string;
-  /** Prefix of the task definition families the orchestrator registers. */
-  readonly taskDefinitionFamilyPrefix: string;
+  /**
+   * The task definition families the task-manager role may register, delete and run: the ARN's
+   * resource part after `task-definition/`, without the revision, e.g. `humanitec_*`.
+   */
+  readonly taskDefinitionFamilyScope: string;
+  /** Ceiling of the task CPU units (1024 = 1 vCPU) the task-manager role may register and run. */
+  readonly maxTaskCpu: number;
+  /** Ceiling of the task memory (MiB) the task-manager role may register and run. */
+  readonly maxTaskMemoryMiB: number;
   /** Secrets Manager secret and SSM parameter ARNs the jobs receive as secrets. */
   readonly secretArns: string[];
   /** KMS keys that encrypt those secrets, when they are customer managed. */
   readonly secretsEncryptionKeys: kms.IKey[];
   /** The job image, when the user chose one. */
   readonly image?: string;
-  /** ARN patterns of the log groups the execution role may write job logs to. */
-  readonly jobLogGroupArns: string[];
-  /** Let jobs open ECS Exec sessions (task role: SSM message channels and the exec log group). */
-  readonly allowExecuteCommand: boolean;
-  /** ARN of the exec log group. */
-  readonly execLogGroupArn: string;
-  /** The runner's CMK, when it has one: ECS Exec sessions are encrypted with it. */
-  readonly encryptionKey?: kms.IKey;
   /** Roles, e.g. in other accounts, the task role may assume to deploy. */
   readonly assumableRoleArns: string[];
   /** Extra statements of the task role. */
@@ -52,9 +51,12 @@ export interface RunnerRolesProps {
  * orchestrator's flow:
  *
  * - `taskManagerRole`: assumed by the orchestrator with AssumeRoleWithWebIdentity; registers
- *   task definitions of the family prefix and runs them on this runner's cluster only.
- * - `executionRole`: used by ECS to start a job: pull its image, write its logs, read its secrets.
- * - `taskRole`: the job's own credentials: Terraform state, plus what the user adds.
+ *   Fargate task definitions of the orchestrator's families, within the task-size ceiling, and
+ *   runs them on this runner's cluster only, without ECS Exec or EBS volumes.
+ * - `executionRole`: used by ECS to start a job: pull its image (private ECR only), read its
+ *   secrets. The orchestrator's task definitions have no log configuration, so it writes no logs.
+ * - `taskRole`: the job's own credentials: Terraform state, plus what the user adds. Trusted by
+ *   ECS tasks of this account only: the orchestrator never assumes it.
  */
 export class RunnerRoles extends Construct {
   public readonly taskManagerRole: iam.Role;
@@ -82,23 +84,28 @@ export class RunnerRoles extends Construct {
     });
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
-      description: `ECS task execution role of runner ${props.runnerId}: image pull, logs, job secrets`,
+      description: `ECS task execution role of runner ${props.runnerId}: image pull, job secrets`,
       assumedBy: ecsTasks,
     });
     const execution = executionStatements(stack, props);
-    const executionPolicy = new iam.ManagedPolicy(this, 'ExecutionPolicy', {
-      description: `Runner ${props.runnerId}: start jobs (image, logs, secrets)`,
-      statements: [...execution.own, ...execution.fromProps],
-      roles: [this.executionRole],
-    });
-    acknowledgeWildcardResources(executionPolicy, execution.own, WILDCARD_REASONS);
+    if (execution.own.length + execution.fromProps.length > 0) {
+      // With the orchestrator's public default image and no secrets, ECS needs nothing of the role.
+      const executionPolicy = new iam.ManagedPolicy(this, 'ExecutionPolicy', {
+        description: `Runner ${props.runnerId}: start jobs (image, secrets)`,
+        statements: [...execution.own, ...execution.fromProps],
+        roles: [this.executionRole],
+      });
+      acknowledgeWildcardResources(executionPolicy, execution.own, WILDCARD_REASONS);
+    }
 
     this.taskRole = new iam.Role(this, 'TaskRole', {
       description: `Credentials of the Terraform jobs of runner ${props.runnerId}`,
-      assumedBy: new iam.CompositePrincipal(ecsTasks, new iam.ArnPrincipal(this.taskManagerRole.roleArn)),
+      // Only ECS tasks of this account: the orchestrator's session never assumes the task role, so
+      // it cannot read the state (the reference module's trust of the task-manager role is unused).
+      assumedBy: ecsTasks,
       managedPolicies: props.taskRoleManagedPolicies.length > 0 ? [...props.taskRoleManagedPolicies] : undefined,
     });
-    const task = [...props.stateStatements, ...execStatements(props)];
+    const task = [...props.stateStatements];
     const taskPolicy = new iam.ManagedPolicy(this, 'TaskPolicy', {
       description: `Runner ${props.runnerId}: Terraform state`,
       statements: task,
@@ -115,8 +122,7 @@ export class RunnerRoles extends Construct {
       });
     }
 
-    // A separate resource: the task role trusts the task-manager role and the task-manager role
-    // passes the task role, so a policy inside either role would be a dependency cycle.
+    // A separate resource, so the roles' logical ids and the policy's own stay as they were.
     const manager = taskManagerStatements(stack, props, [this.executionRole.roleArn, this.taskRole.roleArn]);
     const managerPolicy = new iam.ManagedPolicy(this, 'TaskManagerPolicy', {
       description: `Runner ${props.runnerId}: what the orchestrator may do with its OIDC session`,
@@ -127,39 +133,43 @@ export class RunnerRoles extends Construct {
   }
 }
 
+/** The task size the orchestrator's ECS driver registers, as it writes it (ecs_runner.go). */
+const ORCHESTRATOR_TASK_CPU = '.5 vCPU';
+const ORCHESTRATOR_TASK_MEMORY = '1 GB';
+
 /** Why each of the runner's own wildcard resources is needed, by statement Sid. */
 const WILDCARD_REASONS: Record<string, string> = {
-  RegisterAndDeleteRunnerTaskDefinitions:
-    "The orchestrator registers and deletes task definition families it names itself under the runner's taskDefinitionFamilyPrefix; family names and revisions exist only at run time.",
+  RegisterRunnerTaskDefinitions:
+    "The orchestrator registers one task definition family per environment, named at run time within the orchestrator's family scope (taskDefinitionFamilyScope); only Fargate, unprivileged task definitions within the task-size ceiling.",
+  RegisterRunnerTaskDefinitionsOfOrchestratorSize:
+    "The orchestrator registers one task definition family per environment, named at run time within the orchestrator's family scope; only Fargate, unprivileged task definitions of exactly the orchestrator's size (.5 vCPU, 1 GB).",
+  DeleteRunnerTaskDefinitions:
+    "The orchestrator deletes the inactive revisions of its environment families, named at run time within the orchestrator's family scope.",
   ListAndDeregisterTaskDefinitions:
-    'ecs:ListTaskDefinitions and ecs:DeregisterTaskDefinition have no resource type in the IAM service authorization reference; deletion of task definitions is limited to the family prefix.',
+    'ecs:ListTaskDefinitions and ecs:DeregisterTaskDefinition have no resource type in the IAM service authorization reference; deletion of task definitions is limited to the family scope.',
   RunRunnerTasksOnRunnerClusterOnly:
-    "ecs:RunTask's resource is the task definition: limited to the orchestrator's family prefix (revisions exist only at run time) and to this runner's cluster by the ecs:cluster condition.",
+    "ecs:RunTask's resource is the task definition: limited to the orchestrator's family scope (revisions exist only at run time), to this runner's cluster by the ecs:cluster condition, and to tasks without ECS Exec, EBS volumes or overrides above the task-size ceiling.",
   DescribeTasksOfRunnerCluster:
     "ECS assigns task ids at RunTask time; ecs:DescribeTasks is limited to tasks of this runner's cluster (task/<cluster>/* and the ecs:cluster condition).",
   TagTasksOfRunnerCluster:
-    "ECS assigns task ids at RunTask time; ecs:TagResource is limited to tasks of this runner's cluster by the task ARN (task/<cluster>/*): it has no ecs:cluster condition key.",
+    "ECS assigns task ids at RunTask time; ecs:TagResource is limited to tagging tasks of this runner's cluster (task/<cluster>/*) while RunTask creates them (ecs:CreateAction): it has no ecs:cluster condition key.",
   ListTasksOfRunnerCluster:
     "ecs:ListTasks' only resource type is container-instance, which Fargate tasks do not have; the ecs:cluster condition limits it to this runner's cluster.",
   TagRunnerTaskDefinitionsOnRegister:
-    "Tags may only be set while registering task definitions of the runner's family prefix (ecs:CreateAction condition); revisions exist only at run time.",
-  WriteJobLogs:
-    'The orchestrator chooses the awslogs log group of each task definition it registers and does not document it; the execution role only gets logs:CreateLogStream and logs:PutLogEvents (no CreateLogGroup), and ExecutionRoleLogAccess.RUNNER_LOG_GROUP narrows it to the job log group, whose stream names are generated per task.',
+    "Tags may only be set while registering task definitions of the orchestrator's family scope (ecs:CreateAction condition); revisions exist only at run time.",
   AuthenticateToEcr:
     'ecr:GetAuthorizationToken has no resource type in the IAM service authorization reference; image pulls are limited to the job image repository.',
-  EcsExecMessageChannels:
-    'The SSM message channel actions of ECS Exec have no resource type in the IAM service authorization reference; granted only with allowExecuteCommand.',
-  EcsExecFindLogGroup:
-    'logs:DescribeLogGroups has no resource type in the IAM service authorization reference; the ECS Exec agent uses it to find the exec log group (allowExecuteCommand only).',
-  EcsExecWriteSessionLogs:
-    "ECS Exec writes each session's log stream, named at run time, into the runner's exec log group (allowExecuteCommand only).",
 };
 
+/**
+ * The task-manager role's statements: exactly the calls of the orchestrator's ECS driver, each
+ * bounded by the condition keys the IAM service authorization reference gives the action.
+ */
 function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleArns: string[]): iam.PolicyStatement[] {
   const family = stack.formatArn({
     service: 'ecs',
     resource: 'task-definition',
-    resourceName: `${props.taskDefinitionFamilyPrefix}*`,
+    resourceName: props.taskDefinitionFamilyScope,
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
   });
   const clusterTasks = stack.formatArn({
@@ -169,10 +179,39 @@ function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleAr
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
   });
   const onThisCluster = { ArnEquals: { 'ecs:cluster': props.clusterArn } };
+  const fargateUnprivileged = {
+    'ForAllValues:StringEquals': { 'ecs:compute-compatibility': ['FARGATE'] },
+    Null: { 'ecs:compute-compatibility': 'false' },
+    StringEqualsIfExists: { 'ecs:privileged': 'false' },
+  };
   return [
     new iam.PolicyStatement({
-      sid: 'RegisterAndDeleteRunnerTaskDefinitions',
-      actions: ['ecs:RegisterTaskDefinition', 'ecs:DeleteTaskDefinitions'],
+      // Fargate only (the compatibilities are always in a Fargate request), nothing privileged
+      // (`privileged` is in the request only when a container sets it), within the ceiling.
+      sid: 'RegisterRunnerTaskDefinitions',
+      actions: ['ecs:RegisterTaskDefinition'],
+      resources: [family],
+      conditions: {
+        ...fargateUnprivileged,
+        NumericLessThanEquals: { 'ecs:task-cpu': props.maxTaskCpu, 'ecs:task-memory': props.maxTaskMemoryMiB },
+      },
+    }),
+    new iam.PolicyStatement({
+      // The orchestrator's ECS driver sends the size as the strings ".5 vCPU" and "1 GB", not as
+      // 512 and 1024. The reference documents ecs:task-cpu/-memory as integers but not whether ECS
+      // converts these strings before authorizing; if it does not, the numeric ceiling above never
+      // matches, so exactly the orchestrator's strings are allowed as well (and nothing larger).
+      sid: 'RegisterRunnerTaskDefinitionsOfOrchestratorSize',
+      actions: ['ecs:RegisterTaskDefinition'],
+      resources: [family],
+      conditions: {
+        ...fargateUnprivileged,
+        StringEquals: { 'ecs:task-cpu': ORCHESTRATOR_TASK_CPU, 'ecs:task-memory': ORCHESTRATOR_TASK_MEMORY },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'DeleteRunnerTaskDefinitions',
+      actions: ['ecs:DeleteTaskDefinitions'],
       resources: [family],
     }),
     new iam.PolicyStatement({
@@ -182,11 +221,17 @@ function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleAr
       resources: ['*'],
     }),
     new iam.PolicyStatement({
-      // RunTask's resource is the task definition; the cluster is only a condition key.
+      // RunTask's resource is the task definition; the cluster is only a condition key. The
+      // orchestrator sets no overrides, ECS Exec or volume configurations, so those keys may be
+      // absent from its requests (IfExists); a request that sets them stays within the bounds.
       sid: 'RunRunnerTasksOnRunnerClusterOnly',
       actions: ['ecs:RunTask'],
       resources: [family],
-      conditions: onThisCluster,
+      conditions: {
+        ...onThisCluster,
+        StringEqualsIfExists: { 'ecs:enable-execute-command': 'false', 'ecs:enable-ebs-volumes': 'false' },
+        NumericLessThanEqualsIfExists: { 'ecs:task-cpu': props.maxTaskCpu, 'ecs:task-memory': props.maxTaskMemoryMiB },
+      },
     }),
     new iam.PolicyStatement({
       sid: 'DescribeTasksOfRunnerCluster',
@@ -195,12 +240,12 @@ function taskManagerStatements(stack: Stack, props: RunnerRolesProps, passRoleAr
       conditions: onThisCluster,
     }),
     new iam.PolicyStatement({
-      // TagResource has no ecs:cluster condition key: with that condition it never matched, so
-      // RunTask with tags and tagging a task afterwards were denied. The task ARN
-      // (task/<cluster name>/*) keeps it to this cluster.
+      // TagResource has no ecs:cluster condition key; the task ARN (task/<cluster name>/*) keeps
+      // it to this cluster, and ecs:CreateAction to the tags RunTask sets on the new task.
       sid: 'TagTasksOfRunnerCluster',
       actions: ['ecs:TagResource'],
       resources: [clusterTasks],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
     }),
     new iam.PolicyStatement({
       // ListTasks' only resource type is container-instance, which Fargate tasks do not
@@ -240,47 +285,6 @@ function deploymentStatements(props: RunnerRolesProps): iam.PolicyStatement[] {
   return statements;
 }
 
-/** ECS Exec permissions of the task role, when enabled. */
-function execStatements(props: RunnerRolesProps): iam.PolicyStatement[] {
-  const statements: iam.PolicyStatement[] = [];
-  if (props.allowExecuteCommand) {
-    statements.push(
-      new iam.PolicyStatement({
-        // The service authorization reference gives the SSM message channel actions no resource type.
-        sid: 'EcsExecMessageChannels',
-        actions: [
-          'ssmmessages:CreateControlChannel',
-          'ssmmessages:CreateDataChannel',
-          'ssmmessages:OpenControlChannel',
-          'ssmmessages:OpenDataChannel',
-        ],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        // The ECS Exec agent checks the log group exists; DescribeLogGroups has no resource type.
-        sid: 'EcsExecFindLogGroup',
-        actions: ['logs:DescribeLogGroups'],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'EcsExecWriteSessionLogs',
-        actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
-        resources: [`${props.execLogGroupArn}:*`],
-      }),
-    );
-    if (props.encryptionKey) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'EcsExecSessionEncryption',
-          actions: ['kms:Decrypt'],
-          resources: [props.encryptionKey.keyArn],
-        }),
-      );
-    }
-  }
-  return statements;
-}
-
 /** The execution role's statements: its own, and those derived from user input (secrets). */
 function executionStatements(
   stack: Stack,
@@ -288,13 +292,6 @@ function executionStatements(
 ): { own: iam.PolicyStatement[]; fromProps: iam.PolicyStatement[] } {
   const own: iam.PolicyStatement[] = [];
   const fromProps: iam.PolicyStatement[] = [];
-  own.push(
-    new iam.PolicyStatement({
-      sid: 'WriteJobLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: props.jobLogGroupArns.map((arn) => `${arn}:*`),
-    }),
-  );
   // An ARN known at synth goes to its service's statement. One that is a token (a secret of this
   // or another stack, a parameter) goes to both: each action only ever matches its own service's ARNs.
   const secretsManager = props.secretArns.filter(

@@ -68,8 +68,8 @@ function reasonPattern(reason: string): string {
  * `stoppedReason` such as `"CannotPullContainerError: pull image manifest has been retried 5
  * time(s): ..."` or `"ResourceInitializationError: unable to pull secrets or registry auth: ..."`
  * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html);
- * it matches JobsStopped, JobsNotStarted and the reason's metric. A Fargate Spot reclaim has
- * `"stopCode": "SpotInterruption"`.
+ * it matches JobsStopped, JobsNotStarted and the reason's metric. (No Spot interruptions: the
+ * orchestrator runs every job with `launchType: FARGATE`, on demand.)
  *
  * Not exported: only the construct and its props are public.
  */
@@ -87,7 +87,6 @@ const JOB_METRIC_FILTERS: { readonly [metricName: string]: string } = {
   JobsNotStarted: `{ ${STOPPED} && $.detail.stopCode = "TaskFailedToStart" }`,
   JobsNotStartedCannotPullContainer: reasonPattern('CannotPullContainerError'),
   JobsNotStartedResourceInitialization: reasonPattern('ResourceInitializationError'),
-  JobsSpotInterrupted: `{ ${STOPPED} && $.detail.stopCode = "SpotInterruption" }`,
 };
 
 /** Options of {@link RunnerMonitoring}, also accepted by `EcsRunner.addMonitoring`. */
@@ -215,8 +214,6 @@ export class RunnerMonitoring extends Construct {
   public readonly jobsFailedAlarm: cloudwatch.Alarm;
   /** Alarm: a job stopped before its containers started (stopCode TaskFailedToStart). */
   public readonly jobsNotStartedAlarm: cloudwatch.Alarm;
-  /** Alarm: Fargate Spot reclaimed a job's capacity (stopCode SpotInterruption). */
-  public readonly jobsSpotInterruptedAlarm: cloudwatch.Alarm;
   /** Alarm: the state bucket holds more than `stateBucketSizeThresholdBytes` in S3 Standard. */
   public readonly stateBucketSizeAlarm: cloudwatch.Alarm;
   /** Alarm: the registration function failed; only with `registrationFunction`. */
@@ -316,8 +313,8 @@ export class RunnerMonitoring extends Construct {
     this.jobsFailedAlarm = alarm('JobsFailedAlarm', {
       alarmDescription: [
         `${Token.isUnresolved(failedJobsThreshold) ? 'failedJobsThreshold' : failedJobsThreshold} or more jobs of Platform Orchestrator runner ${runnerId} exited with a non-zero code within 5 minutes.`,
-        "Check first: the failed deployment's logs in the orchestrator, then the job's log stream (named after the task id) in",
-        `${props.runner.jobLogGroup.logGroupName}; the stopped-task events, with exit codes and task ids, are in ${eventsLogGroupName}.`,
+        "Check first: the failed deployment's logs in the orchestrator (jobs stream their logs to it, not to CloudWatch Logs);",
+        `the stopped-task events, with exit codes and task ids, are in ${eventsLogGroupName}.`,
         'Common causes: Terraform plan or apply errors, missing permissions of the task role, a state lock held by another job.',
       ].join(' '),
       metric: this.metric('JobsFailed'),
@@ -332,24 +329,10 @@ export class RunnerMonitoring extends Construct {
         `A job of Platform Orchestrator runner ${runnerId} stopped before its containers started (stopCode TaskFailedToStart).`,
         `Check first: detail.stoppedReason of the event in ${eventsLogGroupName} (the dashboard splits the reasons).`,
         'CannotPullContainerError: the image is unreachable (wrong image, no NAT or ECR/S3 VPC endpoints, execution role cannot pull).',
-        'ResourceInitializationError: secrets, SSM parameters or the log group are unreachable (execution role, KMS key policy, VPC endpoints).',
+        'ResourceInitializationError: secrets or SSM parameters are unreachable (execution role, KMS key policy, VPC endpoints).',
         'Otherwise: subnets without free IP addresses, Fargate capacity or quotas.',
       ].join(' '),
       metric: this.metric('JobsNotStarted'),
-      threshold: 1,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.jobsSpotInterruptedAlarm = alarm('JobsSpotInterruptedAlarm', {
-      alarmDescription: [
-        `Fargate Spot reclaimed the capacity of a running job of Platform Orchestrator runner ${runnerId} (stopCode SpotInterruption).`,
-        `Check first: the task id in ${eventsLogGroupName}, then rerun the deployment in the orchestrator.`,
-        "If Terraform then reports the state locked, confirm no job of the environment runs and delete the stale <key>.tflock object in the state bucket (terraform force-unlock needs the interrupted job's working directory, which is gone).",
-        'Runners that must not be interrupted use CapacityStrategy.ON_DEMAND.',
-      ].join(' '),
-      metric: this.metric('JobsSpotInterrupted'),
       threshold: 1,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
@@ -372,12 +355,7 @@ export class RunnerMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.alarms = [
-      this.jobsFailedAlarm,
-      this.jobsNotStartedAlarm,
-      this.jobsSpotInterruptedAlarm,
-      this.stateBucketSizeAlarm,
-    ];
+    this.alarms = [this.jobsFailedAlarm, this.jobsNotStartedAlarm, this.stateBucketSizeAlarm];
     if (props.registrationFunction) {
       const fn = props.registrationFunction;
       this.registrationErrorsAlarm = alarm('RegistrationErrorsAlarm', {
@@ -538,7 +516,7 @@ export class RunnerMonitoring extends Construct {
       new cloudwatch.TextWidget({
         markdown: [
           `# Platform Orchestrator runner ${runner.runnerId}`,
-          `Cluster **${runner.clusterName}** · state bucket **${runner.stateBucket.bucketName}** · job logs **${runner.jobLogGroup.logGroupName}** · stopped-task events **${this.eventsLogGroup.logGroupName}**`,
+          `Cluster **${runner.clusterName}** · state bucket **${runner.stateBucket.bucketName}** · job logs in the orchestrator · stopped-task events **${this.eventsLogGroup.logGroupName}**`,
         ].join('\n\n'),
         width: 24,
         height: 2,
@@ -560,7 +538,6 @@ export class RunnerMonitoring extends Construct {
           sum5m('JobsSucceeded', 'succeeded'),
           sum5m('JobsFailed', 'failed (non-zero exit)'),
           sum5m('JobsNotStarted', 'not started'),
-          sum5m('JobsSpotInterrupted', 'Spot interrupted'),
         ],
         width: 12,
         height: 6,
@@ -571,7 +548,6 @@ export class RunnerMonitoring extends Construct {
           sum5m('JobsNotStarted', 'TaskFailedToStart (all)'),
           sum5m('JobsNotStartedCannotPullContainer', 'CannotPullContainerError'),
           sum5m('JobsNotStartedResourceInitialization', 'ResourceInitializationError'),
-          sum5m('JobsSpotInterrupted', 'SpotInterruption'),
         ],
         width: 12,
         height: 6,

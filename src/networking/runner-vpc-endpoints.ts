@@ -12,21 +12,19 @@ const S3 = 's3';
 /**
  * The interface endpoints, by the name `exclude` takes, and why a runner's jobs use them.
  * Not here: `ecs-agent` and `ecs-telemetry` (EC2 container instances only; Fargate tasks do not
- * need them, nor the `ecs` endpoint, to start).
+ * need them, nor the `ecs` endpoint, to start); `logs` (the orchestrator's task definitions have
+ * no log configuration: jobs send their logs to the orchestrator over HTTPS); `ssmmessages`
+ * (ECS Exec, which the orchestrator never enables).
  */
 const INTERFACE_ENDPOINTS: { readonly [name: string]: ec2.InterfaceVpcEndpointAwsService } = {
   // Image pulls from ECR: the registry API and the Docker endpoint (layers come from S3).
   'ecr.api': ec2.InterfaceVpcEndpointAwsService.ECR,
   'ecr.dkr': ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-  // The awslogs driver of the jobs.
-  logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
   // Terraform's AWS provider calls sts:GetCallerIdentity and assumes roles.
   sts: ec2.InterfaceVpcEndpointAwsService.STS,
   // Job secrets: Secrets Manager secrets and SSM parameters.
   secretsmanager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
   ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
-  // ECS Exec sessions into jobs (the runner's cluster logs them).
-  ssmmessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
   // Jobs that call KMS themselves (e.g. Terraform managing keys or encrypted resources).
   kms: ec2.InterfaceVpcEndpointAwsService.KMS,
   // Jobs that call the ECS API (e.g. Terraform managing ECS resources).
@@ -57,9 +55,8 @@ export interface RunnerVpcEndpointsProps {
   readonly subnets?: ec2.SubnetSelection;
 
   /**
-   * Endpoints not to create, by name: `ecr.api`, `ecr.dkr`, `logs`, `sts`, `secretsmanager`,
-   * `ssm`, `ssmmessages`, `kms`, `ecs` (interface) and `s3` (gateway, e.g. when the route
-   * tables already have one).
+   * Endpoints not to create, by name: `ecr.api`, `ecr.dkr`, `sts`, `secretsmanager`, `ssm`,
+   * `kms`, `ecs` (interface) and `s3` (gateway, e.g. when the route tables already have one).
    *
    * @default - none: every endpoint
    */
@@ -67,22 +64,22 @@ export interface RunnerVpcEndpointsProps {
 }
 
 /**
- * VPC endpoints for a runner's jobs: AWS API traffic stays in the VPC, and jobs in subnets
- * without a NAT gateway can pull ECR images, write logs and read secrets.
+ * VPC endpoints for a runner's jobs: AWS API traffic (ECR image pulls, secrets, state, STS)
+ * stays in the VPC and does not pay NAT gateway data processing.
  *
- * Interface endpoints (private DNS on): `ecr.api`, `ecr.dkr`, `logs`, `sts`, `secretsmanager`,
- * `ssm`, `ssmmessages` (ECS Exec), `kms` and `ecs`, in one security group that admits HTTPS only
- * from the runner's security groups and allows no egress; and an S3 gateway endpoint.
+ * Interface endpoints (private DNS on): `ecr.api`, `ecr.dkr`, `sts`, `secretsmanager`, `ssm`,
+ * `kms` and `ecs`, in one security group that admits HTTPS only from the runner's security
+ * groups and allows no egress; and an S3 gateway endpoint.
  *
- * Endpoints do not make a runner self-contained: Terraform downloads providers and modules from
- * the internet (registry.terraform.io, GitHub) unless the job image carries them, jobs call the
- * APIs of whatever Terraform deploys, and an image outside ECR (e.g. the orchestrator's default
- * image) needs a NAT gateway or an ECR pull-through cache.
+ * Endpoints are not an egress path: every job reaches the orchestrator's gateway
+ * (`RUNNER_GATEWAY_URL`, where it streams its logs and results) over HTTPS, and Terraform
+ * downloads providers and modules from the internet (registry.terraform.io, GitHub) unless the
+ * job image carries them. The jobs' subnets need a NAT gateway or a proxy you configure.
  *
  * Cost: each interface endpoint costs per AZ-hour plus per GB processed; the S3 gateway endpoint
  * is free. At the us-east-1 list price of $0.01 per endpoint per AZ-hour (list price as of 2026,
- * check the VPC pricing page), that is about $7.30 per endpoint-AZ-month: the 9 interface
- * endpoints in 2 AZs cost about 9 × 2 × $7.30 = $131.40 a month, in 3 AZs about $197.10, plus
+ * check the VPC pricing page), that is about $7.30 per endpoint-AZ-month: the 7 interface
+ * endpoints in 2 AZs cost about 7 × 2 × $7.30 = $102.20 a month, in 3 AZs about $153.30, plus
  * $0.01 per GB. Use `exclude` for the ones the jobs do not need.
  */
 export class RunnerVpcEndpoints extends Construct {

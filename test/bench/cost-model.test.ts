@@ -8,8 +8,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { RUNNER_METADATA_KEY } from '../../src/runner-metadata';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { buildScaleStack } from '../../scripts/bench/apps/scale-app';
 import {
@@ -17,6 +17,7 @@ import {
   countResources,
   DEFAULT_USAGE,
   fargateJobCost,
+  ORCHESTRATOR_JOB_SIZE,
   idleMonthlyCost,
 } from '../../scripts/bench/cost-model';
 import { HOURS_PER_MONTH, PRICES } from '../../scripts/bench/prices';
@@ -65,8 +66,9 @@ function pricedStack(): Stack {
       rules: [{ status: 'Enabled', destination: { bucket: 'arn:aws:s3:::dr', storageClass: 'STANDARD_IA' } }],
     },
   });
-  new logs.LogGroup(stack, 'Jobs', { logGroupName: '/platform-orchestrator/r1/jobs' });
-  new logs.LogGroup(stack, 'Exec', { logGroupName: '/platform-orchestrator/r1/exec' });
+  // a runner is counted by the metadata on its task-manager role
+  const manager = new iam.Role(stack, 'Manager', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+  (manager.node.defaultChild as iam.CfnRole).addMetadata(RUNNER_METADATA_KEY, { runnerId: 'r1' });
   new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
   new CfnResource(stack, 'Nat', { type: 'AWS::EC2::NatGateway', properties: { SubnetId: 'subnet-0a1b2c3d4e5f60718' } });
   return stack;
@@ -102,17 +104,17 @@ describe('idleMonthlyCost of a synthesized stack', () => {
     expect(endpoints.monthlyUsd).toBeCloseTo(14.6, 10);
   });
 
-  test('stores the stated usage: state, its replica, access logs and job logs', () => {
+  test('stores the stated usage: state, its replica and access logs (no job logs)', () => {
     expect(line(cost, 'S3 Standard: state')).toMatchObject({ quantity: DEFAULT_USAGE.stateGbPerBucket });
     expect(line(cost, 'S3 Standard: state')!.monthlyUsd).toBeCloseTo(0.023, 10);
     expect(line(cost, 'S3 Standard-IA: state replicas (destination bucket)')!.monthlyUsd).toBeCloseTo(0.0125, 10);
     expect(line(cost, 'S3 Standard: server access logs')!.monthlyUsd).toBeCloseTo(0.1 * 0.023, 10);
     expect(cost.runners).toBe(1);
-    expect(line(cost, 'CloudWatch Logs storage: job logs')!.monthlyUsd).toBeCloseTo(0.03, 10);
+    expect(line(cost, 'CloudWatch Logs storage: job logs')).toBeUndefined();
   });
 
   test('adds the lines up and reports what it does not price', () => {
-    const expected = 1 + 0.4 + 0.1 + 0.3 + 3 + 14.6 + 0.023 + 0.0023 + 0.0125 + 0.03;
+    const expected = 1 + 0.4 + 0.1 + 0.3 + 3 + 14.6 + 0.023 + 0.0023 + 0.0125;
     expect(cost.totalUsd).toBeCloseTo(expected, 10);
     expect(cost.totalUsd).toBeCloseTo(
       cost.lines.reduce((sum, l) => sum + l.monthlyUsd, 0),
@@ -146,12 +148,9 @@ describe('idleMonthlyCost of the runner profiles', () => {
     const cost = idleMonthlyCost([templateOf(buildScaleStack(newApp(), 'basic', 1))], PRICES);
     expect(cost.runners).toBe(1);
     expect(cost.unpriced).toEqual([]);
-    expect(cost.lines.map((l) => l.item)).toEqual([
-      'S3 Standard: state',
-      'S3 Standard: server access logs',
-      'CloudWatch Logs storage: job logs',
-    ]);
-    expect(cost.totalUsd).toBeCloseTo(0.023 + 0.0023 + 0.03, 10);
+    expect(cost.lines.map((l) => l.item)).toEqual(['S3 Standard: state', 'S3 Standard: server access logs']);
+    // no job logs: the orchestrator's task definitions have no log configuration
+    expect(cost.totalUsd).toBeCloseTo(0.023 + 0.0023, 10);
   });
 
   test("each production runner adds its key and alarms; the dashboard and the token secret are the stack's", () => {
@@ -170,12 +169,11 @@ describe('idleMonthlyCost of the runner profiles', () => {
 });
 
 describe('fargateJobCost', () => {
-  test('a 1 vCPU / 2 GB job of 5 minutes, on demand and on Spot', () => {
-    const cost = fargateJobCost(PRICES, { vcpu: 1, memoryGb: 2, minutes: 5 });
-    const onDemand = ((0.04048 + 2 * 0.004445) * 5) / 60;
-    expect(cost.onDemandUsd).toBeCloseTo(onDemand, 12);
-    expect(cost.spotHighUsd).toBeCloseTo(onDemand * 0.5, 12);
-    expect(cost.spotLowUsd).toBeCloseTo(onDemand * 0.3, 12);
+  test("the orchestrator's job (0.5 vCPU / 1 GB) of 5 minutes, on demand only", () => {
+    expect(ORCHESTRATOR_JOB_SIZE).toEqual({ vcpu: 0.5, memoryGb: 1 });
+    const cost = fargateJobCost(PRICES, { ...ORCHESTRATOR_JOB_SIZE, minutes: 5 });
+    const onDemand = ((0.5 * 0.04048 + 1 * 0.004445) * 5) / 60;
+    expect(cost).toEqual({ onDemandUsd: expect.closeTo(onDemand, 12) });
   });
 
   test('bills at least one minute', () => {

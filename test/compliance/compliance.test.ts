@@ -202,7 +202,7 @@ describe('compliance: production profile', () => {
     expect(ofType('AWS::SNS::Subscription').map((sub) => sub.Properties.Endpoint)).toEqual(PRODUCTION_ALARM_EMAILS);
     expect(ofType('AWS::CloudWatch::Alarm').length).toBeGreaterThan(0);
     const logGroups = ofType('AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(5);
+    expect(logGroups).toHaveLength(3); // stopped-task events, registration handler and framework
     for (const group of logGroups) expect(group.Properties.KmsKeyId).toBeDefined();
 
     // VPC endpoints in the isolated subnets, and the S3 gateway on their route tables.

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { EcsRunner, ExecutionRoleLogAccess } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, Orchestrator } from 'platform-orchestrator-ecs-runner';
 import { logicalId, minimalProps, newStack, statementsOfRole, synthRunner } from '../support/stacks';
 
 const TASK_DEFS = (family = 'humanitec_') => ({
@@ -29,15 +29,7 @@ const STATE_STATEMENTS = (bucket: string, prefix = '') => [
   },
 ];
 
-/** The execution role's default log statement: any log group of the account and region. */
-const WRITE_ANY_JOB_LOGS = {
-  Sid: 'WriteJobLogs',
-  Effect: 'Allow',
-  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-  Resource: {
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-central-1:123456789012:log-group:*:*']],
-  },
-};
+const STELLWERK = { oidcIssuer: 'stellwerk.example.com/oidc', apiUrl: 'https://stellwerk.example.com/api' };
 
 function roles(template: Template) {
   return {
@@ -82,9 +74,35 @@ describe('task-manager role', () => {
     // THEN
     expect(statementsOfRole(template, manager)).toEqual([
       {
-        Sid: 'RegisterAndDeleteRunnerTaskDefinitions',
+        // the orchestrator registers cpu 512 / memory 1024, FARGATE, nothing privileged
+        Sid: 'RegisterRunnerTaskDefinitions',
         Effect: 'Allow',
-        Action: ['ecs:RegisterTaskDefinition', 'ecs:DeleteTaskDefinitions'],
+        Action: 'ecs:RegisterTaskDefinition',
+        Resource: TASK_DEFS(),
+        Condition: {
+          'ForAllValues:StringEquals': { 'ecs:compute-compatibility': ['FARGATE'] },
+          Null: { 'ecs:compute-compatibility': 'false' },
+          StringEqualsIfExists: { 'ecs:privileged': 'false' },
+          NumericLessThanEquals: { 'ecs:task-cpu': 2048, 'ecs:task-memory': 4096 },
+        },
+      },
+      {
+        // the orchestrator's ECS driver writes the size as ".5 vCPU" / "1 GB": exactly those too
+        Sid: 'RegisterRunnerTaskDefinitionsOfOrchestratorSize',
+        Effect: 'Allow',
+        Action: 'ecs:RegisterTaskDefinition',
+        Resource: TASK_DEFS(),
+        Condition: {
+          'ForAllValues:StringEquals': { 'ecs:compute-compatibility': ['FARGATE'] },
+          Null: { 'ecs:compute-compatibility': 'false' },
+          StringEqualsIfExists: { 'ecs:privileged': 'false' },
+          StringEquals: { 'ecs:task-cpu': '.5 vCPU', 'ecs:task-memory': '1 GB' },
+        },
+      },
+      {
+        Sid: 'DeleteRunnerTaskDefinitions',
+        Effect: 'Allow',
+        Action: 'ecs:DeleteTaskDefinitions',
         Resource: TASK_DEFS(),
       },
       {
@@ -98,7 +116,12 @@ describe('task-manager role', () => {
         Effect: 'Allow',
         Action: 'ecs:RunTask',
         Resource: TASK_DEFS(),
-        Condition: { ArnEquals: { 'ecs:cluster': cluster } },
+        Condition: {
+          ArnEquals: { 'ecs:cluster': cluster },
+          // absent unless the request sets ECS Exec, EBS volumes or overrides
+          StringEqualsIfExists: { 'ecs:enable-execute-command': 'false', 'ecs:enable-ebs-volumes': 'false' },
+          NumericLessThanEqualsIfExists: { 'ecs:task-cpu': 2048, 'ecs:task-memory': 4096 },
+        },
       },
       {
         Sid: 'DescribeTasksOfRunnerCluster',
@@ -107,8 +130,15 @@ describe('task-manager role', () => {
         Resource: tasksOfCluster,
         Condition: { ArnEquals: { 'ecs:cluster': cluster } },
       },
-      // TagResource has no ecs:cluster condition key: the task ARN keeps it to this cluster
-      { Sid: 'TagTasksOfRunnerCluster', Effect: 'Allow', Action: 'ecs:TagResource', Resource: tasksOfCluster },
+      // TagResource has no ecs:cluster condition key: the task ARN keeps it to this cluster,
+      // ecs:CreateAction to the tags RunTask sets
+      {
+        Sid: 'TagTasksOfRunnerCluster',
+        Effect: 'Allow',
+        Action: 'ecs:TagResource',
+        Resource: tasksOfCluster,
+        Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+      },
       {
         Sid: 'ListTasksOfRunnerCluster',
         Effect: 'Allow',
@@ -133,14 +163,44 @@ describe('task-manager role', () => {
     ]);
   });
 
-  test('the family prefix scopes every task-definition statement', () => {
-    const { template } = synthRunner({ taskDefinitionFamilyPrefix: 'stellwerk-' });
+  test.each([
+    [
+      'Stellwerk: its families carry the org id',
+      Orchestrator.stellwerk(STELLWERK),
+      'platform_orchestrator_env_my-org_',
+    ],
+    [
+      'custom: the given prefix',
+      Orchestrator.custom({ ...STELLWERK, taskDefinitionFamilyPrefix: 'acme-po-' }),
+      'acme-po-',
+    ],
+  ])("the orchestrator's family scope scopes every task-definition statement (%s)", (_, orchestrator, family) => {
+    const { template } = synthRunner({ orchestrator });
     const { manager } = roles(template);
     const scoped = statementsOfRole(template, manager).filter(
-      (s) => s.Resource !== '*' && JSON.stringify(s.Action).includes('TaskDefinition'),
+      (s) => s.Resource !== '*' && JSON.stringify(s.Action).match(/TaskDefinition|RunTask/),
     );
-    expect(scoped.length).toBeGreaterThan(0);
-    scoped.forEach((s) => expect(s.Resource).toEqual(TASK_DEFS('stellwerk-')));
+    expect(scoped).toHaveLength(4);
+    scoped.forEach((s) => expect(s.Resource).toEqual(TASK_DEFS(family)));
+    const tagDefs = statementsOfRole(template, manager).find((s) => s.Sid === 'TagRunnerTaskDefinitionsOnRegister');
+    expect(tagDefs.Resource).toEqual(TASK_DEFS(family));
+  });
+
+  test('the task-size ceiling is configurable and validated', () => {
+    const { template } = synthRunner({ maxTaskCpu: 1024, maxTaskMemoryMiB: 2048 });
+    const statements = statementsOfRole(template, roles(template).manager);
+    const register = statements.find((s) => s.Sid === 'RegisterRunnerTaskDefinitions');
+    const run = statements.find((s) => s.Sid === 'RunRunnerTasksOnRunnerClusterOnly');
+    expect(register.Condition.NumericLessThanEquals).toEqual({ 'ecs:task-cpu': 1024, 'ecs:task-memory': 2048 });
+    expect(run.Condition.NumericLessThanEqualsIfExists).toEqual({ 'ecs:task-cpu': 1024, 'ecs:task-memory': 2048 });
+    // below the orchestrator's own 512 / 1024, or above Fargate's maximum, is an error
+    expect(() => synthRunner({ maxTaskCpu: 256 })).toThrow(
+      /Invalid maxTaskCpu: 256\. Expected a whole number from 512 to 16384/,
+    );
+    expect(() => synthRunner({ maxTaskMemoryMiB: 512 })).toThrow(
+      /Invalid maxTaskMemoryMiB: 512\. Expected a whole number from 1024 to 122880/,
+    );
+    expect(() => synthRunner({ maxTaskCpu: 1500.5 })).toThrow(/Invalid maxTaskCpu/);
   });
 });
 
@@ -165,45 +225,28 @@ describe('execution role', () => {
     ]);
   });
 
-  test('writes job logs and reads exactly the configured secrets (the reference forgets this)', () => {
+  test('reads exactly the configured secrets (the reference forgets this), writes no logs', () => {
     // GIVEN
     const secret = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db-AbCdEf';
     const parameter = 'arn:aws:ssm:eu-central-1:123456789012:parameter/prod/token';
-    const { template } = synthRunner({ secrets: { DB: secret, TOKEN: parameter } });
+    const { template } = synthRunner({ secrets: { DB: secret, API_TOKEN: parameter } });
     // THEN
     const { execution } = roles(template);
     expect(statementsOfRole(template, execution)).toEqual([
-      WRITE_ANY_JOB_LOGS,
       { Sid: 'ReadJobSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secret },
       { Sid: 'ReadJobParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameter },
     ]);
   });
 
-  test('strict log scope: only the runner job log group', () => {
-    // GIVEN
-    const { template } = synthRunner({
-      runnerId: 'strict',
-      executionRoleLogAccess: ExecutionRoleLogAccess.RUNNER_LOG_GROUP,
-    });
-    // THEN
-    const { execution } = roles(template);
-    expect(statementsOfRole(template, execution)).toEqual([
-      {
-        Sid: 'WriteJobLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':logs:eu-central-1:123456789012:log-group:/platform-orchestrator/strict/jobs:*',
-            ],
-          ],
-        },
-      },
-    ]);
+  test('with the default image and no secrets the execution role has no policy at all', () => {
+    // the orchestrator's task definitions have no log configuration, its default image is public
+    const { template } = synthRunner();
+    expect(statementsOfRole(template, roles(template).execution)).toEqual([]);
+    template.resourcePropertiesCountIs(
+      'AWS::IAM::ManagedPolicy',
+      { Description: Match.stringLikeRegexp('start jobs') },
+      0,
+    );
   });
 
   test('a private ECR image gets pull rights on its repository only; a public image none', () => {
@@ -212,7 +255,6 @@ describe('execution role', () => {
     const pub = synthRunner({ image: 'ghcr.io/acme/runner:1.0' }).template;
     // THEN
     expect(statementsOfRole(ecr, roles(ecr).execution)).toEqual([
-      WRITE_ANY_JOB_LOGS,
       { Sid: 'AuthenticateToEcr', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
       {
         Sid: 'PullJobImage',
@@ -226,7 +268,7 @@ describe('execution role', () => {
         },
       },
     ]);
-    expect(statementsOfRole(pub, roles(pub).execution)).toEqual([WRITE_ANY_JOB_LOGS]);
+    expect(statementsOfRole(pub, roles(pub).execution)).toEqual([]);
   });
 
   test('customer managed secret keys are decryptable through Secrets Manager and SSM only', () => {
@@ -240,7 +282,6 @@ describe('execution role', () => {
     const { template } = synthRunner({ secretsEncryptionKeys: [key] }, stack);
     // THEN
     expect(statementsOfRole(template, roles(template).execution)).toEqual([
-      WRITE_ANY_JOB_LOGS,
       {
         Sid: 'DecryptJobSecrets',
         Effect: 'Allow',
@@ -257,13 +298,18 @@ describe('execution role', () => {
 });
 
 describe('task role', () => {
-  test('is trusted by ECS tasks and by the task-manager role', () => {
+  test('is trusted by ECS tasks of this account only, not by the task-manager role', () => {
+    // the orchestrator never assumes the task role: its session must not reach the state
     const { template } = synthRunner();
-    const { manager, task } = roles(template);
-    expect(template.toJSON().Resources[task].Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      expect.objectContaining({ Principal: { Service: 'ecs-tasks.amazonaws.com' } }),
-      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::GetAtt': [manager, 'Arn'] } } },
+    const { execution, task } = roles(template);
+    const trust = (id: string) => template.toJSON().Resources[id].Properties.AssumeRolePolicyDocument.Statement;
+    expect(trust(task)).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'ecs-tasks.amazonaws.com' },
+        Condition: expect.objectContaining({ StringEquals: { 'aws:SourceAccount': '123456789012' } }),
+      }),
     ]);
+    expect(trust(task)).toEqual(trust(execution));
   });
 
   test('reads and writes state under the prefix, deletes only lock files', () => {
@@ -331,70 +377,12 @@ describe('task role', () => {
       { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:policy/deploy-apps']] },
     ]);
   });
-
-  test('ECS Exec opt-in: message channels, exec log group, key decrypt', () => {
-    // GIVEN
-    const { template } = synthRunner({ runnerId: 'ex', allowExecuteCommand: true, createEncryptionKey: true });
-    const key = onlyResourceOf(template, 'AWS::KMS::Key');
-    const bucket = logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket');
-    const without = synthRunner({ runnerId: 'ex', createEncryptionKey: true }).template;
-    // THEN
-    const stateStatements = [
-      ...STATE_STATEMENTS(bucket),
-      {
-        Sid: 'StateDataKeys',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
-        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
-      },
-    ];
-    expect(statementsOfRole(template, roles(template).task)).toEqual([
-      ...stateStatements,
-      {
-        Sid: 'EcsExecMessageChannels',
-        Effect: 'Allow',
-        Action: [
-          'ssmmessages:CreateControlChannel',
-          'ssmmessages:CreateDataChannel',
-          'ssmmessages:OpenControlChannel',
-          'ssmmessages:OpenDataChannel',
-        ],
-        Resource: '*',
-      },
-      { Sid: 'EcsExecFindLogGroup', Effect: 'Allow', Action: 'logs:DescribeLogGroups', Resource: '*' },
-      {
-        Sid: 'EcsExecWriteSessionLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':logs:eu-central-1:123456789012:log-group:/platform-orchestrator/ex/exec:*',
-            ],
-          ],
-        },
-      },
-      {
-        Sid: 'EcsExecSessionEncryption',
-        Effect: 'Allow',
-        Action: 'kms:Decrypt',
-        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
-      },
-    ]);
-    // without the opt-in, the same runner has only the state statements
-    expect(statementsOfRole(without, roles(without).task)).toEqual(stateStatements);
-  });
 });
 
 describe('partition awareness and governance', () => {
   test('no IAM policy or trust policy hard-codes the aws partition', () => {
     const { template } = synthRunner({
       createEncryptionKey: true,
-      allowExecuteCommand: true,
       image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/x:1',
     });
     const iamJson = JSON.stringify(

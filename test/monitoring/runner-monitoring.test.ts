@@ -83,8 +83,6 @@ const EXPECTED_PATTERNS: Record<string, string> = {
     ' || $.detail.containers[0].reason = "*ResourceInitializationError*"' +
     ' || $.detail.containers[1].reason = "*ResourceInitializationError*"' +
     ' || $.detail.containers[2].reason = "*ResourceInitializationError*") }',
-  // matches "stopCode": "SpotInterruption"
-  JobsSpotInterrupted: `{ ${STOPPED} && $.detail.stopCode = "SpotInterruption" }`,
 };
 
 describe('RunnerMonitoring', () => {
@@ -226,13 +224,13 @@ describe('RunnerMonitoring', () => {
   });
 
   describe('alarms', () => {
-    test('four alarms by default, each notifying the topic on ALARM and OK, missing data not breaching', () => {
+    test('three alarms by default, each notifying the topic on ALARM and OK, missing data not breaching', () => {
       // GIVEN / WHEN
       const { stack, monitoring, template } = monitor();
 
       // THEN
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
-      expect(monitoring.alarms).toHaveLength(4);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+      expect(monitoring.alarms).toHaveLength(3);
       const topicRef = stack.resolve(monitoring.topic.topicArn);
       for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
         expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
@@ -292,19 +290,11 @@ describe('RunnerMonitoring', () => {
       });
     });
 
-    test('Spot interruptions: JobsSpotInterrupted >= 1, description explains the stale lock', () => {
+    test('no Spot interruption alarm or metric: the orchestrator runs every job on demand (launchType FARGATE)', () => {
       // GIVEN / WHEN
       const { template } = monitor();
-
       // THEN
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'JobsSpotInterrupted',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        AlarmDescription: Match.objectLike({
-          'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('force-unlock')])],
-        }),
-      });
+      expect(JSON.stringify(template.toJSON())).not.toMatch(/Spot/);
     });
 
     test('state bucket size: BucketSizeBytes StandardStorage, daily, > 5 GiB by default', () => {
@@ -353,7 +343,7 @@ describe('RunnerMonitoring', () => {
 
       // THEN
       const template = Template.fromStack(stack);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Lambda',
         MetricName: 'Errors',

@@ -7,7 +7,7 @@ import { expectValidationError } from '../support/validation';
 
 const REGION = 'eu-central-1';
 
-const INTERFACE_SERVICES = ['ecr.api', 'ecr.dkr', 'logs', 'sts', 'secretsmanager', 'ssm', 'ssmmessages', 'kms', 'ecs'];
+const INTERFACE_SERVICES = ['ecr.api', 'ecr.dkr', 'sts', 'secretsmanager', 'ssm', 'kms', 'ecs'];
 
 function stackWithVpc(subnetConfiguration: ec2.SubnetConfiguration[], region: string | null = REGION) {
   const app = new App();
@@ -238,7 +238,10 @@ describe('RunnerVpcEndpoints', () => {
   describe('validation', () => {
     test.each([
       [{ exclude: ['ecr'] }, 'exclude[0]'],
-      [{ exclude: ['logs', 'S3'] }, 'exclude[1]'],
+      [{ exclude: ['sts', 'S3'] }, 'exclude[1]'],
+      // the endpoints no job uses are no longer offered
+      [{ exclude: ['logs'] }, 'exclude[0]'],
+      [{ exclude: ['ssmmessages'] }, 'exclude[0]'],
       [{ exclude: [...INTERFACE_SERVICES, 's3'] }, 'exclude'],
     ] as Array<[Partial<RunnerVpcEndpointsProps>, string]>)('rejects %j naming %s', (props, property) => {
       // GIVEN

@@ -6,9 +6,8 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as fc from 'fast-check';
-import { CapacityStrategy, EcsRunner, EcsRunnerProps, RunnerErrors } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, EcsRunnerProps, Orchestrator, RunnerErrors } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from '../support/cfn';
 import { validateSchema } from '../support/openapi';
 
@@ -66,8 +65,16 @@ const propsArb: fc.Arbitrary<EcsRunnerProps> = fc.record(
     runnerId: maybe(runnerIdArb),
     runnerIdPrefix: maybe(mostly(fc.stringMatching(/^[a-z][a-z0-9_-]{0,15}$/))),
     description: maybe(mostly(fc.string({ maxLength: 100 }))),
-    oidcIssuer: maybe(
-      mostly(fc.constantFrom('oidc.humanitec.dev', 'oidc.stellwerk.example.com', 'login.example.org/po')),
+    orchestrator: maybe(
+      fc.constantFrom(
+        Orchestrator.humanitec(),
+        Orchestrator.stellwerk({ oidcIssuer: 'oidc.stellwerk.example.com', apiUrl: 'https://po.example.com' }),
+        Orchestrator.custom({
+          oidcIssuer: 'login.example.org/po',
+          apiUrl: 'https://login.example.org/api',
+          taskDefinitionFamilyPrefix: 'acme_',
+        }),
+      ),
     ),
     subnetIds: fc.oneof(
       { arbitrary: fc.array(subnetIdArb, { minLength: 1, maxLength: 16 }), weight: 20 },
@@ -80,30 +87,29 @@ const propsArb: fc.Arbitrary<EcsRunnerProps> = fc.record(
       ),
     ),
     assignPublicIp: maybe(fc.boolean()),
-    capacityStrategy: maybe(fc.constantFrom(CapacityStrategy.ON_DEMAND, CapacityStrategy.SPOT, CapacityStrategy.MIXED)),
     environment: maybe(fc.dictionary(envNameArb, envValueArb, { maxKeys: 4 })),
     secrets: maybe(fc.dictionary(envNameArb, secretArnArb, { maxKeys: 3 })),
     image: maybe(
       mostly(fc.constantFrom('ghcr.io/acme/runner:1.2.3', '123456789012.dkr.ecr.eu-central-1.amazonaws.com/r:1')),
     ),
-    taskDefinitionFamilyPrefix: maybe(mostly(fc.stringMatching(/^[a-zA-Z0-9_-]{1,20}$/))),
+    maxTaskCpu: maybe(
+      fc.oneof({ arbitrary: fc.integer({ min: 512, max: 16384 }), weight: 20 }, { arbitrary: fc.integer(), weight: 1 }),
+    ),
+    maxTaskMemoryMiB: maybe(
+      fc.oneof(
+        { arbitrary: fc.integer({ min: 1024, max: 122880 }), weight: 20 },
+        { arbitrary: fc.integer(), weight: 1 },
+      ),
+    ),
     sessionName: maybe(mostly(fc.stringMatching(/^[\w+=,.@-]{3,64}$/))),
     stsRegion: maybe(mostly(fc.constantFrom('eu-central-1', 'us-east-1'))),
     statePathPrefix: maybe(mostly(fc.stringMatching(/^[a-z0-9._-]{1,10}(\/[a-z0-9._-]{1,10}){0,2}\/?$/))),
     noncurrentVersionTransitionDays: maybe(fc.integer({ min: 25, max: 120 })),
     noncurrentVersionExpirationDays: maybe(fc.integer({ min: 0, max: 800 })),
-    logRetention: maybe(
-      mostly(
-        fc.constantFrom(
-          ...(Object.values(logs.RetentionDays).filter((d) => typeof d === 'number' && d > 0) as number[]),
-        ),
-      ),
-    ),
     rolePath: maybe(mostly(fc.constantFrom('/', '/platform/runners/'))),
     tags: maybe(tagArb),
     createEncryptionKey: maybe(fc.boolean()),
     serverAccessLogs: maybe(fc.boolean()),
-    allowExecuteCommand: maybe(fc.boolean()),
   },
   { requiredKeys: ['orgId', 'subnetIds'] },
 ) as fc.Arbitrary<EcsRunnerProps>;

@@ -35,7 +35,7 @@ function registeredRunner(): { template: Template; registrationId: string } {
 }
 
 describe('registration ordering', () => {
-  test('the registration depends on every policy, the capacity providers, the security group, log groups and the state bucket policy', () => {
+  test('the registration depends on every policy, the cluster, the security group and the state bucket policy', () => {
     // GIVEN / WHEN a runner that registers itself
     const { template, registrationId } = registeredRunner();
 
@@ -45,15 +45,14 @@ describe('registration ordering', () => {
     const needed = [
       ...idsOf('AWS::IAM::ManagedPolicy'),
       ...idsOf('AWS::IAM::Role'),
-      ...idsOf('AWS::ECS::ClusterCapacityProviderAssociations'),
       ...idsOf('AWS::ECS::Cluster'),
       ...idsOf('AWS::EC2::SecurityGroup'),
-      ...idsOf('AWS::Logs::LogGroup'),
       ...idsOf('AWS::S3::Bucket'),
       ...idsOf('AWS::S3::BucketPolicy'),
     ];
-    // 3 roles with their 3 policies, capacity providers, cluster, security group, 2 log groups, bucket and its policy
-    expect(needed).toHaveLength(13);
+    // 3 roles, the task-manager and task policies (no execution policy: public image, no secrets),
+    // cluster, security group, bucket and its policy
+    expect(needed).toHaveLength(9);
     expect([...dependsOn].sort()).toEqual(expect.arrayContaining(needed.sort()));
   });
 });

@@ -27,7 +27,6 @@ function everyFeature(): Template {
     ...minimalProps(),
     vpc,
     createEncryptionKey: true,
-    allowExecuteCommand: true,
     image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/runner:1',
     secrets: {
       A: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:a-AbCdEf',
@@ -62,17 +61,7 @@ function everyFeature(): Template {
 describe('Resource "*" only where the service authorization reference gives no resource type', () => {
   test('docs/SECURITY.md lists the expected actions', () => {
     expect([...documentedWildcardActions()].sort()).toEqual(
-      [
-        'ecs:ListTaskDefinitions',
-        'ecs:DeregisterTaskDefinition',
-        'ecs:ListTasks',
-        'ecr:GetAuthorizationToken',
-        'ssmmessages:CreateControlChannel',
-        'ssmmessages:CreateDataChannel',
-        'ssmmessages:OpenControlChannel',
-        'ssmmessages:OpenDataChannel',
-        'logs:DescribeLogGroups',
-      ].sort(),
+      ['ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition', 'ecs:ListTasks', 'ecr:GetAuthorizationToken'].sort(),
     );
   });
 
@@ -107,7 +96,7 @@ describe('Resource "*" only where the service authorization reference gives no r
       .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy')
       .flatMap((r) => r.Properties.PolicyDocument.Statement);
     const tagging = statements.filter((st: any) => [st.Action].flat().includes('ecs:TagResource'));
-    // THEN tasks can be tagged (with RunTask or afterwards), limited by the task ARN alone
+    // THEN tasks are tagged only by RunTask (ecs:CreateAction), limited by the task ARN alone
     expect(tagging.map((st: any) => st.Sid).sort()).toEqual([
       'TagRunnerTaskDefinitionsOnRegister',
       'TagTasksOfRunnerCluster',

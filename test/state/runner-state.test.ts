@@ -2,7 +2,7 @@ import { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, Orchestrator } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from '../support/cfn';
 import { logicalId, minimalProps, newStack, statementsOfRole, synthRunner } from '../support/stacks';
 
@@ -263,7 +263,11 @@ describe('the state bucket is never replaced by a property change', () => {
     ['access logs off', { serverAccessLogs: false }],
     ['prefix', { statePathPrefix: 'x/y' }],
     ['tags', { tags: { Owner: 'me' } }],
-    ['log retention', { logRetention: 30 }],
+    [
+      'orchestrator',
+      { orchestrator: Orchestrator.stellwerk({ oidcIssuer: 'sw.example.com', apiUrl: 'https://sw.example.com' }) },
+    ],
+    ['task-size ceiling', { maxTaskCpu: 4096, maxTaskMemoryMiB: 8192 }],
     ['runner id prefix', { runnerIdPrefix: 'other' }],
   ])('changing %s keeps the logical id and sets no BucketName', (_name, change) => {
     const before = stateBucket(synthRunner().template);

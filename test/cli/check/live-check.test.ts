@@ -556,7 +556,7 @@ describe('live check findings', () => {
     expect(failures(report)).toEqual([
       expect.stringMatching(/FAIL +iam +web-identity:sts:AssumeRoleWithWebIdentity: denied/),
       expect.stringMatching(
-        /FAIL +oidc .*trusts arn:aws:iam::123456789012:oidc-provider\/oidc.other.example, not the provider of the orchestrator's issuer oidc.humanitec.dev: set oidcIssuer/,
+        /FAIL +oidc .*trusts arn:aws:iam::123456789012:oidc-provider\/oidc.other.example, not the provider of the orchestrator's issuer oidc.humanitec.dev: set orchestrator/,
       ),
     ]);
   });
@@ -813,7 +813,6 @@ describe('a production runner: the live check resolves and decides every bucket 
       createEncryptionKey: true,
       restrictStateAccess: true,
       apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', SECRET),
-      allowExecuteCommand: true,
     });
     runner.addMonitoring();
     const prod = Template.fromStack(stack).toJSON();

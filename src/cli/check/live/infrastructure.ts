@@ -237,7 +237,7 @@ export async function checkOidcProvider(
       failed(
         'oidc',
         roleArn,
-        `the task-manager role trusts ${trusted.join(', ')}, not the provider of the orchestrator's issuer ${issuer}: set oidcIssuer (and oidcProviderArn) to the orchestrator's issuer`,
+        `the task-manager role trusts ${trusted.join(', ')}, not the provider of the orchestrator's issuer ${issuer}: set orchestrator (Orchestrator.humanitec(), or Orchestrator.stellwerk({ oidcIssuer, apiUrl })) to the orchestrator's issuer, and oidcProviderArn to its provider`,
       ),
     );
   }
@@ -263,7 +263,7 @@ export async function checkOidcProvider(
           failed(
             'oidc',
             arn,
-            `the account has no OIDC provider for ${host}: set oidcProviderArn to the account's provider of oidcIssuer "${host}", or let the runner create it (leave oidcProviderArn out)`,
+            `the account has no OIDC provider for ${host}: set oidcProviderArn to the account's provider of the issuer "${host}", or let the runner create it (leave oidcProviderArn out)`,
           ),
         );
       } else {

@@ -82,10 +82,10 @@ export function hint(call: ContractCall): string {
     return `this call must be denied but is allowed: remove the statement that allows it (taskRoleStatements, taskRoleManagedPolicies or a policy attached outside the library to ${PRINCIPAL_PROP[call.principal]})`;
   }
   if (call.principal === 'web-identity') {
-    return 'the trust policy must allow the orchestrator\'s token: check oidcIssuer (the token\'s issuer), orgId and runnerId (sub "<orgId>+<runnerId>"), and oidcProviderArn';
+    return 'the trust policy must allow the orchestrator\'s token: check orchestrator (the token\'s issuer), orgId and runnerId (sub "<orgId>+<runnerId>"), and oidcProviderArn';
   }
   if (a.startsWith('ecs:') && /registertaskdefinition|deletetaskdefinitions|tagresource|runtask/.test(a)) {
-    return "check taskDefinitionFamilyPrefix (the orchestrator's families: humanitec_ for Humanitec, platform_orchestrator_ for Stellwerk) and cluster; a permissionsBoundary or an SCP may deny it";
+    return "check orchestrator (its task definition families: humanitec_ for Orchestrator.humanitec(), platform_orchestrator_env_<orgId>_ for Orchestrator.stellwerk()) and cluster; a permissionsBoundary or an SCP may deny it";
   }
   if (a.startsWith('ecs:'))
     return 'check cluster (the job cluster the runner was given); a permissionsBoundary or an SCP may deny it';
