@@ -13,6 +13,8 @@ import { EcsRunnerValidationError } from './errors';
 import { DEFAULT_ISSUER, PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
 import { RunnerRoles } from './identity/runner-roles';
 import { RunnerLogs } from './logging/runner-logs';
+import { checkSubnetsInVpc } from './networking/subnets-in-vpc';
+import { RunnerVpc } from './networking/runner-vpc';
 import { MANAGED_BY, tagManagedBy } from './managed-by';
 import { RunnerMonitoring, RunnerMonitoringOptions } from './monitoring/runner-monitoring';
 import { RunnerRegistration, RunnerRuleProps } from './registration/runner-registration';
@@ -89,16 +91,28 @@ export interface EcsRunnerProps {
 
   /**
    * The VPC the jobs run in. With a VPC the runner can create an egress-only security group
-   * and pick subnets itself.
+   * and pick subnets itself. `subnets` or `subnetIds` given with it must be subnets of it.
    *
-   * @default - none: give `subnets` or `subnetIds`
+   * @default - with `subnets` or `subnetIds`: none; with neither, a new VPC (two AZs, private
+   * subnets with egress through `natGateways` NAT gateways, flow logs to an encrypted-when-keyed,
+   * retained log group `/platform-orchestrator/<runnerId>/vpc-flow-logs`)
    */
   readonly vpc?: ec2.IVpc;
 
   /**
+   * NAT gateways of the VPC the runner creates (when it is given none of `vpc`, `subnets`,
+   * `subnetIds`): 1 is shared by both AZs, 2 gives each AZ its own (no cross-AZ dependency, twice the
+   * hourly cost).
+   *
+   * @default 1
+   */
+  readonly natGateways?: number;
+
+  /**
    * Subnets the jobs run in (1 to 16). Mutually exclusive with `subnetIds`.
    *
-   * @default - `subnetIds`, or the VPC's private subnets with egress when only `vpc` is given
+   * @default - `subnetIds`; the VPC's private subnets with egress when only `vpc` is given; the
+   * private subnets of a new VPC when none of the three is given
    */
   readonly subnets?: ec2.ISubnet[];
 
@@ -278,9 +292,10 @@ export interface EcsRunnerProps {
 
   /**
    * A customer managed KMS key for the runner's data: the state bucket (SSE-KMS with a bucket
-   * key), both log groups, ECS Exec sessions, and the alarm topic of `addMonitoring`. Its key
-   * policy must let CloudWatch Logs use it for `/platform-orchestrator/<runnerId>/*`
-   * (the runner adds that statement only to a key it creates).
+   * key), the log groups, ECS Exec sessions, and the alarm topic of `addMonitoring`. CloudWatch Logs
+   * must be allowed to use it for each log group it encrypts: the runner adds those statements to
+   * the policy of a `kms.Key` of the same stack; for any other key (imported, or of another stack)
+   * a synth warning prints each statement the key's owner must add.
    *
    * @default - a new key when `createEncryptionKey` is true, otherwise none (SSE-S3 for state,
    * AWS-owned keys for logs)
@@ -487,6 +502,10 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
   public readonly encryptionKey?: kms.IKey;
   /** The jobs' security groups. */
   public readonly connections: ec2.Connections;
+  /** The VPC of the jobs, when it is known: `vpc`, or the one the runner created. */
+  public readonly vpc?: ec2.IVpc;
+  /** The VPC the runner created (when given none of `vpc`, `subnets`, `subnetIds`). */
+  public readonly createdVpc?: RunnerVpc;
   /** The subnets' ids, as registered. */
   public readonly subnetIds: string[];
   /** The security groups' ids, as registered. */
@@ -561,18 +580,29 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.oidcProviderArn =
       props.oidcProviderArn ?? PlatformOrchestratorOidcProvider.forIssuer(this, issuer).providerArn;
 
-    // Network.
-    const subnetIds = resolveSubnetIds(props);
+    // Network: the given subnets, or the given VPC's, or a VPC of the runner's own.
+    checkSubnetsInVpc(props);
+    if (props.vpc === undefined && props.subnets === undefined && props.subnetIds === undefined) {
+      this.createdVpc = new RunnerVpc(this, 'Network', {
+        natGateways: props.natGateways ?? 1,
+        flowLogGroupName: `/platform-orchestrator/${this.runnerId}/vpc-flow-logs`,
+        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+        // RunnerLogs lets CloudWatch Logs use the key for /platform-orchestrator/<runnerId>/*.
+        encryptionKey: this.encryptionKey,
+      });
+    }
+    this.vpc = props.vpc ?? this.createdVpc?.vpc;
+    const subnetIds = resolveSubnetIds(props, this.vpc);
     const securityGroups = [...(props.securityGroups ?? [])];
     (props.securityGroupIds ?? []).forEach((sgId, i) =>
       securityGroups.push(
         ec2.SecurityGroup.fromSecurityGroupId(this, `ImportedSecurityGroup${i}`, sgId, { mutable: false }),
       ),
     );
-    if (securityGroups.length === 0 && props.vpc) {
+    if (securityGroups.length === 0 && this.vpc) {
       securityGroups.push(
         new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
-          vpc: props.vpc,
+          vpc: this.vpc,
           description: 'Platform Orchestrator runner jobs: no inbound, outbound for images, providers and AWS APIs',
           allowAllOutbound: true,
         }),
@@ -593,7 +623,6 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       runnerId: this.runnerId,
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       encryptionKey: this.encryptionKey,
-      encryptionKeyCreated: keyCreated,
     });
     this.jobLogGroup = logGroups.jobLogGroup;
     this.execLogGroup = logGroups.execLogGroup;
@@ -608,7 +637,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       const created = new RunnerCluster(this, 'Cluster', {
         capacityStrategy: props.capacityStrategy ?? CapacityStrategy.ON_DEMAND,
         containerInsights: props.containerInsights ?? ContainerInsightsMode.ENHANCED,
-        vpc: props.vpc,
+        vpc: this.vpc,
         execLogGroup: logGroups.execLogGroup,
         encryptionKey: this.encryptionKey,
       });
@@ -726,6 +755,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
         logGroups,
         this.state,
         ...(clusterConstruct ? [clusterConstruct] : []),
+        ...(this.createdVpc ? [this.createdVpc] : []),
         ...securityGroups.filter((sg) => sg.node.scope === this),
       );
     }
@@ -849,11 +879,15 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   if (props.subnets !== undefined && props.subnetIds !== undefined) {
     throw new EcsRunnerValidationError('subnetIds', props.subnetIds, 'either subnets or subnetIds, not both');
   }
-  if (props.subnets === undefined && props.subnetIds === undefined && props.vpc === undefined) {
+  v.checkIntegerRange('natGateways', props.natGateways, 1, 2);
+  if (
+    props.natGateways !== undefined &&
+    (props.subnets !== undefined || props.subnetIds !== undefined || props.vpc !== undefined)
+  ) {
     throw new EcsRunnerValidationError(
-      'subnets',
-      undefined,
-      '1 to 16 subnets (subnets, subnetIds, or a vpc to select private subnets from)',
+      'natGateways',
+      props.natGateways,
+      'no natGateways with vpc, subnets or subnetIds (it configures the VPC the runner creates when given none of them)',
     );
   }
   v.checkCount('subnets', props.subnets, 1, 16);
@@ -1151,10 +1185,10 @@ function resolveIssuer(props: EcsRunnerProps): string {
   return issuer;
 }
 
-function resolveSubnetIds(props: EcsRunnerProps): string[] {
+function resolveSubnetIds(props: EcsRunnerProps, vpc: ec2.IVpc | undefined): string[] {
   if (props.subnetIds) return [...props.subnetIds];
   if (props.subnets) return props.subnets.map((s) => s.subnetId);
-  const selected = props.vpc!.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+  const selected = vpc!.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
   v.checkCount('subnets selected from vpc', selected, 1, 16);
   return selected;
 }

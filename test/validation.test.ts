@@ -46,7 +46,8 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     'subnetIds',
     /not both/,
   ],
-  ['no network at all', () => ({ subnetIds: undefined }), 'subnets', /1 to 16 subnets/],
+  ['natGateways with subnets', () => ({ natGateways: 2 }), 'natGateways', /no natGateways with vpc, subnets/],
+  ['three NAT gateways', () => ({ subnetIds: undefined, natGateways: 3 }), 'natGateways', /1 to 2|between 1 and 2/],
   [
     '6 security groups',
     () => ({

@@ -1,8 +1,8 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allowLogsToUseKey } from '../encryption/log-group-key';
 
 /** Properties of {@link RunnerLogs}. */
 export interface RunnerLogsProps {
@@ -12,15 +12,13 @@ export interface RunnerLogsProps {
   readonly retention: logs.RetentionDays;
   /** Key that encrypts both log groups; AWS-owned keys when undefined. */
   readonly encryptionKey?: kms.IKey;
-  /** Whether the key was created by the runner, so its policy can be extended. */
-  readonly encryptionKeyCreated: boolean;
 }
 
 /**
  * The runner's CloudWatch log groups: one for its jobs, one for ECS Exec sessions into them,
  * named `/platform-orchestrator/<runnerId>/jobs` and `.../exec` and retained when the stack is
- * deleted. With a runner-created KMS key, the key policy lets CloudWatch Logs use the key only
- * for these two log groups (encryption-context condition).
+ * deleted. With a KMS key, CloudWatch Logs may use it only for these log groups (encryption-context
+ * condition): added to the policy of a key of this stack, printed in a warning for any other key.
  */
 export class RunnerLogs extends Construct {
   /** Log group for the runner's Terraform jobs. */
@@ -44,17 +42,15 @@ export class RunnerLogs extends Construct {
       resourceName: `${base}/*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    if (props.encryptionKey && props.encryptionKeyCreated) {
-      props.encryptionKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: `CloudWatchLogsForRunner${props.runnerId.replace(/[^A-Za-z0-9]/g, '')}`,
-          principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          // In a key policy, "*" is the key itself.
-          resources: ['*'],
-          conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.logGroupArnPattern } },
-        }),
-      );
+    if (props.encryptionKey) {
+      allowLogsToUseKey(this, {
+        key: props.encryptionKey,
+        logGroupArn: this.logGroupArnPattern,
+        sidPrefix: 'CloudWatchLogsForRunnerLogs',
+        property: 'encryptionKey',
+        what: `the runner's log groups ${base}/*`,
+        warningId: 'runnerLogsKeyPolicy',
+      });
     }
     const common = {
       retention: props.retention,

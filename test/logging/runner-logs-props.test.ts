@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { logicalId, newStack, synthRunner } from '../support/stacks';
@@ -53,7 +53,7 @@ describe('RunnerLogs encryption with the runner key', () => {
     );
     expect(logsStatements).toEqual([
       {
-        Sid: 'CloudWatchLogsForRunnerprodrunner',
+        Sid: expect.stringMatching(/^CloudWatchLogsForRunnerLogs[0-9A-F]{8}$/),
         Effect: 'Allow',
         Principal: { Service: 'logs.eu-central-1.amazonaws.com' },
         Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
@@ -86,8 +86,8 @@ describe('RunnerLogs encryption with the runner key', () => {
     expect(logGroupNamed(template, EXEC).properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 
-  test('a key the user brings encrypts both log groups, but its policy is left to the user', () => {
-    // GIVEN a key created outside the runner
+  test('a key of the stack the user brings encrypts the log groups and gets the CloudWatch Logs statement', () => {
+    // GIVEN a key created outside the runner, in the runner's stack
     const stack: Stack = newStack();
     const key = new kms.Key(stack, 'UserKey');
 
@@ -96,10 +96,15 @@ describe('RunnerLogs encryption with the runner key', () => {
 
     // THEN the log groups use it
     const keyId = logicalId(template, 'AWS::KMS::Key', 'UserKey');
-    expect(logGroupNamed(template, JOBS).properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(logGroupNamed(template, EXEC).properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
-    // AND the runner added no CloudWatch Logs statement to its policy
-    expect(JSON.stringify(keyPolicyStatements(template, keyId))).not.toContain('logs.');
+    // AND its policy lets CloudWatch Logs use it for the runner's log groups only
+    const logsStatements = keyPolicyStatements(template, keyId).filter((s) =>
+      JSON.stringify(s.Principal ?? {}).includes('logs.'),
+    );
+    expect(logsStatements).toHaveLength(1);
+    expect(JSON.stringify(logsStatements[0].Condition.ArnLike)).toContain(':log-group:/platform-orchestrator/prod-runner/*');
+    // AND nothing warns
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('key policy'));
   });
 
   test('without a key the log groups use AWS-owned keys (no KmsKeyId)', () => {
