@@ -15,6 +15,7 @@ import { RunnerRoles } from './identity/runner-roles';
 import { RunnerLogs } from './logging/runner-logs';
 import { checkSubnetsInVpc } from './networking/subnets-in-vpc';
 import { RunnerVpc } from './networking/runner-vpc';
+import { claimRunnerId } from './runner-ids';
 import { MANAGED_BY, tagManagedBy } from './managed-by';
 import { RunnerMonitoring, RunnerMonitoringOptions } from './monitoring/runner-monitoring';
 import { RunnerRegistration, RunnerRuleProps } from './registration/runner-registration';
@@ -531,6 +532,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.orgId = props.orgId;
     this.runnerId = props.runnerId ?? deriveRunnerId(this, props.runnerIdPrefix ?? 'runner');
     checkSessionName(props, this.orgId, this.runnerId);
+    claimRunnerId(this, this.orgId, this.runnerId);
     if (
       props.runnerId === undefined &&
       props.apiTokenSecret !== undefined &&
