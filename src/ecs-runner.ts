@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { CapacityStrategy, ContainerInsightsMode, RunnerCluster } from './compute/runner-cluster';
 import { EcsRunnerValidationError } from './errors';
 import { DEFAULT_ISSUER, PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
+import { checkJobSecrets, grantJobSecrets, jobSecretArns } from './identity/job-secrets';
 import { RunnerRoles } from './identity/runner-roles';
 import { RunnerLogs } from './logging/runner-logs';
 import { checkSubnetsInVpc } from './networking/subnets-in-vpc';
@@ -178,18 +179,23 @@ export interface EcsRunnerProps {
   readonly environment?: Record<string, string>;
 
   /**
-   * Secrets of every job: variable name to a Secrets Manager secret ARN (with its
-   * 6-character suffix) or an SSM parameter ARN. The execution role may read exactly these.
+   * Secrets of every job, as for an ECS container: variable name to
+   * `ecs.Secret.fromSecretsManager(secret)` or `ecs.Secret.fromSsmParameter(parameter)`. The
+   * execution role may read exactly these (`grantRead`, which includes the secret's KMS key when
+   * the secret knows it). The orchestrator API takes whole secrets by their complete ARN: a secret
+   * known only by name (`Secret.fromSecretNameV2`) or a JSON field selection is a synth error; an ARN
+   * you have as a string is `ecs.Secret.fromSecretsManager(Secret.fromSecretCompleteArn(this, 'Db', arn))`.
    *
    * @default - none
    */
-  readonly secrets?: Record<string, string>;
+  readonly secrets?: Record<string, ecs.Secret>;
 
   /**
-   * Customer managed KMS keys that encrypt the `secrets`; the execution role may decrypt
-   * with them through Secrets Manager and SSM only.
+   * Customer managed KMS keys that encrypt the `secrets` and that the secrets do not know themselves
+   * (e.g. `Secret.fromSecretCompleteArn` of a secret with a customer managed key); the execution role
+   * may decrypt with them through Secrets Manager and SSM only.
    *
-   * @default - none (secrets encrypted with AWS managed keys need no grant)
+   * @default - none (secrets encrypted with AWS managed keys, or whose `encryptionKey` is known, need none)
    */
   readonly secretsEncryptionKeys?: kms.IKey[];
 
@@ -669,7 +675,8 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.statePathPrefix = this.state.pathPrefix;
 
     // Roles.
-    const secrets = { ...(props.secrets ?? {}) };
+    const jobSecrets = { ...(props.secrets ?? {}) };
+    const secrets = jobSecretArns(jobSecrets);
     const roles = new RunnerRoles(this, 'Roles', {
       oidcProviderArn: this.oidcProviderArn,
       issuer,
@@ -678,7 +685,6 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       clusterArn: this.clusterArn,
       clusterName: this.clusterName,
       taskDefinitionFamilyPrefix: props.taskDefinitionFamilyPrefix ?? 'humanitec_',
-      secretArns: Object.values(secrets),
       secretsEncryptionKeys: props.secretsEncryptionKeys ?? [],
       image: props.image,
       jobLogGroupArns: [
@@ -703,6 +709,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.taskManagerRole = roles.taskManagerRole;
     this.executionRole = roles.executionRole;
     this.taskRole = roles.taskRole;
+    grantJobSecrets(jobSecrets, roles.executionRole);
     if (props.restrictStateAccess === true) {
       this.state.restrictObjectAccess([this.taskRole, ...(props.stateAdministrators ?? [])]);
     }
@@ -941,7 +948,7 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
 
   // Job.
   checkEnvironment(props.environment);
-  checkSecrets(props.secrets);
+  checkJobSecrets(stack, props.secrets);
   if (
     props.environment &&
     props.secrets &&
@@ -1100,31 +1107,6 @@ function checkEnvironment(environment: Record<string, string> | undefined): void
       throw new EcsRunnerValidationError(`environment.${name}`, value, 'a string');
     }
     v.checkLength(`environment.${name}`, value, 0, v.ENV_VALUE_MAX);
-  }
-}
-
-function checkSecrets(secrets: Record<string, string> | undefined): void {
-  if (secrets === undefined || Token.isUnresolved(secrets)) return;
-  for (const [name, arn] of Object.entries(secrets)) {
-    v.checkPattern(
-      'secrets key',
-      name,
-      v.ENV_NAME_PATTERN,
-      'a variable name of letters, digits and "_" that does not start with a digit',
-    );
-    if (typeof arn !== 'string') {
-      throw new EcsRunnerValidationError(
-        `secrets.${name}`,
-        arn,
-        'a Secrets Manager secret ARN or an SSM parameter ARN',
-      );
-    }
-    v.checkPattern(
-      `secrets.${name}`,
-      arn,
-      v.SECRET_ARN_PATTERN,
-      'a Secrets Manager secret ARN with its 6-character suffix (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf) or an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)',
-    );
   }
 }
 

@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EcsRunner, EcsRunnerProps, RunnerErrors } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
 import { assertValid } from './support/openapi';
+import { secretFromArn, rawSecret } from './support/secrets';
 import { minimalProps, newStack, synthRunner } from './support/stacks';
 
 const SECRET = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf';
@@ -71,19 +72,19 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
   ['environment name with dash', () => ({ environment: { 'A-B': '1' } }), 'environment key', /variable name/],
   [
     'secret without suffix',
-    () => ({ secrets: { DB: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:db' } }),
+    () => ({ secrets: { DB: rawSecret('arn:aws:secretsmanager:eu-central-1:123456789012:secret:db') } }),
     'secrets.DB',
     /6-character suffix/,
   ],
   [
     'secret from another service',
-    () => ({ secrets: { DB: 'arn:aws:s3:::bucket/key' } }),
+    () => ({ secrets: { DB: rawSecret('arn:aws:s3:::bucket/key') } }),
     'secrets.DB',
-    /SSM parameter ARN/,
+    /SSM parameter/,
   ],
   [
     'secret also in environment',
-    () => ({ secrets: { DB: SECRET }, environment: { DB: 'x' } }),
+    (stack) => ({ secrets: { DB: secretFromArn(stack, SECRET) }, environment: { DB: 'x' } }),
     'secrets.DB',
     /not also in environment/,
   ],
@@ -238,7 +239,7 @@ describe('unresolved tokens pass unchecked', () => {
       runnerId: token('ID'),
       subnetIds: [token('S')],
       securityGroupIds: [token('G')],
-      secrets: { DB: token('not-an-arn') },
+      secrets: { DB: rawSecret(token('not-an-arn')) },
       environment: { E: token('v') },
       image: token('img'),
       statePathPrefix: token('p'),
@@ -279,7 +280,7 @@ describe('valid edge values are accepted', () => {
     ],
     [
       'SSM parameter secret',
-      { secrets: { P: 'arn:aws:ssm:eu-central-1:123456789012:parameter/a/b' } },
+      { secrets: { P: rawSecret('arn:aws:ssm:eu-central-1:123456789012:parameter/a/b') } },
       (body) =>
         expect(body.runner_configuration.job.secrets).toEqual({
           P: 'arn:aws:ssm:eu-central-1:123456789012:parameter/a/b',

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EcsRunner, ExecutionRoleLogAccess } from 'platform-orchestrator-ecs-runner';
 import { logicalId, minimalProps, newStack, statementsOfRole, synthRunner } from '../support/stacks';
+import { secretFromArn } from '../support/secrets';
 
 const TASK_DEFS = (family = 'humanitec_') => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecs:eu-central-1:123456789012:task-definition/${family}*`]],
@@ -169,14 +170,30 @@ describe('execution role', () => {
     // GIVEN
     const secret = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db-AbCdEf';
     const parameter = 'arn:aws:ssm:eu-central-1:123456789012:parameter/prod/token';
-    const { template } = synthRunner({ secrets: { DB: secret, TOKEN: parameter } });
-    // THEN
+    const stack = newStack();
+    const { template } = synthRunner(
+      { secrets: { DB: secretFromArn(stack, secret), TOKEN: secretFromArn(stack, parameter) } },
+      stack,
+    );
+    // THEN what ecs.Secret.grantRead gives, on exactly these two
     const { execution } = roles(template);
-    expect(statementsOfRole(template, execution)).toEqual([
-      WRITE_ANY_JOB_LOGS,
-      { Sid: 'ReadJobSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secret },
-      { Sid: 'ReadJobParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameter },
-    ]);
+    const statements = statementsOfRole(template, execution);
+    expect(statements).toHaveLength(3);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        WRITE_ANY_JOB_LOGS,
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: secret,
+        },
+        {
+          Effect: 'Allow',
+          Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+          Resource: parameter,
+        },
+      ]),
+    );
   });
 
   test('strict log scope: only the runner job log group', () => {
