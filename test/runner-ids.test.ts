@@ -39,7 +39,9 @@ describe('runner ids are unique in the app', () => {
     const app = new App();
     const stack = new Stack(app, 'Runners', { env: ENV });
     new EcsRunner(stack, 'A', minimalProps({ runnerId: 'prod-runner' }));
-    expect(() => new EcsRunner(stack, 'B', minimalProps({ runnerId: 'prod-runner', orgId: 'other-org' }))).not.toThrow();
+    expect(
+      () => new EcsRunner(stack, 'B', minimalProps({ runnerId: 'prod-runner', orgId: 'other-org' })),
+    ).not.toThrow();
     expect(() => new EcsRunner(stack, 'C', minimalProps())).not.toThrow();
     expect(() => new EcsRunner(stack, 'D', minimalProps())).not.toThrow();
     const other = new Stack(new App(), 'Runners', { env: ENV });

@@ -5,7 +5,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 /** The actions CloudWatch Logs needs on the key of an encrypted log group. */
-export const LOGS_KEY_ACTIONS = ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'];
+export const LOGS_KEY_ACTIONS = [
+  'kms:Encrypt*',
+  'kms:Decrypt*',
+  'kms:ReEncrypt*',
+  'kms:GenerateDataKey*',
+  'kms:Describe*',
+];
 
 /** What {@link allowLogsToUseKey} needs to know about the log groups a key encrypts. */
 export interface LogGroupKeyUse {
@@ -56,7 +62,9 @@ export function allowLogsToUseKey(scope: Construct, use: LogGroupKeyUse): iam.Po
     // In a key policy, "*" is the key itself.
     resources: ['*'],
     conditions: {
-      [use.logGroupArn.includes('*') ? 'ArnLike' : 'ArnEquals']: { 'kms:EncryptionContext:aws:logs:arn': use.logGroupArn },
+      [use.logGroupArn.includes('*') ? 'ArnLike' : 'ArnEquals']: {
+        'kms:EncryptionContext:aws:logs:arn': use.logGroupArn,
+      },
     },
   });
   const sameStack = use.key instanceof kms.Key && Stack.of(use.key) === stack;

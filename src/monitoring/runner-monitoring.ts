@@ -532,10 +532,7 @@ export class RunnerMonitoring extends Construct {
       Annotations.of(this).addWarningV2(
         'platform-orchestrator-ecs-runner:monitoringKeyPolicy',
         `The key policy of ${property} cannot be changed here (imported key or key of another stack): add ${JSON.stringify(
-          readable(
-            Stack.of(this).resolve(missing.map((s) => s.toStatementJson())),
-            pseudoParameters(Stack.of(this)),
-          ),
+          readable(Stack.of(this).resolve(missing.map((s) => s.toStatementJson())), pseudoParameters(Stack.of(this))),
         )} to it, or CloudWatch alarms cannot use it.`,
       );
     }

@@ -13,7 +13,8 @@ import { render } from '../support/cfn';
 
 const ENV = { account: '123456789012', region: 'eu-central-1' };
 const KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555';
-const STACK_ID = 'arn:aws:cloudformation:eu-central-1:123456789012:stack/TestStack/0f1e2d3c-aaaa-bbbb-cccc-123456789abc';
+const STACK_ID =
+  'arn:aws:cloudformation:eu-central-1:123456789012:stack/TestStack/0f1e2d3c-aaaa-bbbb-cccc-123456789abc';
 
 /** A runner that has every log group the library can encrypt. */
 function everyLogGroup(stack: Stack, id: string, runnerId: string, key: kms.IKey, extra: Partial<EcsRunnerProps> = {}) {

@@ -51,7 +51,10 @@ describe('job secrets as ecs.Secret', () => {
     // GIVEN a secret imported with its imported key, as ECS users write it
     const stack = newStack();
     const key = kms.Key.fromKeyArn(stack, 'Key', KEY_ARN);
-    const secret = secretsmanager.Secret.fromSecretAttributes(stack, 'Db', { secretCompleteArn: SECRET_ARN, encryptionKey: key });
+    const secret = secretsmanager.Secret.fromSecretAttributes(stack, 'Db', {
+      secretCompleteArn: SECRET_ARN,
+      encryptionKey: key,
+    });
 
     // WHEN the runner's jobs get it (grantRead gives an imported key nothing: CDK grants a key's use via
     // Secrets Manager in the key's policy, which an imported key's is not, so the key is named again)
@@ -96,7 +99,10 @@ describe('job secrets as ecs.Secret', () => {
     });
 
     // WHEN
-    runner(stack, { DB_PASSWORD: ecs.Secret.fromSecretsManager(secret), TOKEN: ecs.Secret.fromSsmParameter(parameter) });
+    runner(stack, {
+      DB_PASSWORD: ecs.Secret.fromSecretsManager(secret),
+      TOKEN: ecs.Secret.fromSsmParameter(parameter),
+    });
 
     // THEN the role reads both, and may decrypt the parameter with its key
     const template = Template.fromStack(stack);
@@ -107,13 +113,17 @@ describe('job secrets as ecs.Secret', () => {
       Resource: stack.resolve(secret.secretArn),
     });
     expect(statements).toContainEqual(
-      expect.objectContaining({ Action: expect.arrayContaining(['ssm:GetParameters']), Resource: stack.resolve(parameter.parameterArn) }),
+      expect.objectContaining({
+        Action: expect.arrayContaining(['ssm:GetParameters']),
+        Resource: stack.resolve(parameter.parameterArn),
+      }),
     );
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'kms:Decrypt', Resource: KEY_ARN }));
     // AND the secret's own key lets the role decrypt via Secrets Manager (the key policy CDK manages)
     const executionRole = logicalId(template, 'AWS::IAM::Role', 'RunnerRolesExecutionRole');
-    const keyPolicy = template.toJSON().Resources[stack.getLogicalId(secretKey.node.defaultChild as kms.CfnKey)].Properties
-      .KeyPolicy.Statement;
+    const keyPolicy =
+      template.toJSON().Resources[stack.getLogicalId(secretKey.node.defaultChild as kms.CfnKey)].Properties.KeyPolicy
+        .Statement;
     const decryptForRole = [...keyPolicy, ...statements].filter(
       (s: any) =>
         [s.Action].flat().includes('kms:Decrypt') &&

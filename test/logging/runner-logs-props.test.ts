@@ -102,7 +102,9 @@ describe('RunnerLogs encryption with the runner key', () => {
       JSON.stringify(s.Principal ?? {}).includes('logs.'),
     );
     expect(logsStatements).toHaveLength(1);
-    expect(JSON.stringify(logsStatements[0].Condition.ArnLike)).toContain(':log-group:/platform-orchestrator/prod-runner/*');
+    expect(JSON.stringify(logsStatements[0].Condition.ArnLike)).toContain(
+      ':log-group:/platform-orchestrator/prod-runner/*',
+    );
     // AND nothing warns
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('key policy'));
   });

@@ -181,7 +181,11 @@ describe('a VPC given with subnets', () => {
 
   test('a key of another kind (imported) keeps the flow logs encrypted and warns', () => {
     const stack = newStack();
-    const key = kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555');
+    const key = kms.Key.fromKeyArn(
+      stack,
+      'K',
+      'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+    );
     new EcsRunner(stack, 'Runner', { orgId: 'my-org', runnerId: 'prod-runner', encryptionKey: key });
     Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: '/platform-orchestrator/prod-runner/vpc-flow-logs',
