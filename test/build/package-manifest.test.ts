@@ -40,11 +40,11 @@ describe('package.json', () => {
         new RegExp(
           `^${p
             .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-            .replace(/\*\*\//g, '\0')
-            .replace(/\*\*/g, '\u0001')
+            .replace(/\*\*\//g, '§DIRS§')
+            .replace(/\*\*/g, '§ANY§')
             .replace(/\*/g, '[^/]*')
-            .replace(/\0/g, '(?:.*/)?')
-            .replace(/\u0001/g, '.*')}$`,
+            .replace(/§DIRS§/g, '(?:.*/)?')
+            .replace(/§ANY§/g, '.*')}$`,
         ).test(f),
       );
     for (const f of [manifest.main, manifest.types, ...Object.values(manifest.bin as Record<string, string>)]) {
