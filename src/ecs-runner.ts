@@ -776,6 +776,11 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     if (autoDelete && props.destroyStateOnRemoval) {
       applyRoleGovernance(autoDelete, props.permissionsBoundary, props.rolePath);
     }
+    // The created VPC's default security group is emptied by CDK's stack-level provider.
+    const restrictDefaultSg = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    if (restrictDefaultSg && this.createdVpc) {
+      applyRoleGovernance(restrictDefaultSg, props.permissionsBoundary, props.rolePath);
+    }
 
     // Tags.
     tagManagedBy(this);

@@ -6,6 +6,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { EcsRunner, RunnerErrors } from 'platform-orchestrator-ecs-runner';
@@ -87,6 +88,29 @@ describe('a runner given nothing but an org id', () => {
     // (that every encrypted log group is covered by the key policy is test/encryption/log-group-key.test.ts)
     const statements = Object.values(template.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement;
     expect(JSON.stringify(statements)).toContain(':log-group:/platform-orchestrator/prod-runner/*');
+  });
+
+  test('every role of the network, the default security group provider included, gets the boundary and path', () => {
+    // GIVEN / WHEN
+    const stack = newStack();
+    const boundary = iam.ManagedPolicy.fromManagedPolicyName(stack, 'Boundary', 'boundary');
+    new EcsRunner(stack, 'Runner', { orgId: 'my-org', permissionsBoundary: boundary, rolePath: '/platform/' });
+
+    // THEN the flow logs' role and the default-security-group provider's role included
+    const roles = Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Role'));
+    expect(roles.map(([id]) => id)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^RunnerNetworkVpcFlowLogIAMRole/),
+        expect.stringMatching(/^CustomVpcRestrictDefaultSGCustomResourceProviderRole/),
+      ]),
+    );
+    for (const [id, role] of roles) {
+      expect([id, role.Properties.Path, JSON.stringify(role.Properties.PermissionsBoundary)]).toEqual([
+        id,
+        '/platform/',
+        expect.stringContaining(':policy/boundary'),
+      ]);
+    }
   });
 
   test('natGateways: 2 gives each AZ its own NAT gateway', () => {
