@@ -190,7 +190,8 @@ describe('execution role', () => {
         {
           Effect: 'Allow',
           Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
-          Resource: parameter,
+          // The parameter is imported by name, so its ARN is the stack's partition, region and account.
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, parameter.replace(/^arn:aws/, '')]] },
         },
       ]),
     );
