@@ -10,6 +10,26 @@ import { fileURLToPath } from 'url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * The TypeScript settings esbuild applies, fixed here so that no tsconfig.json on disk is read: the
+ * root tsconfig.json is git-ignored (jsii writes it), so reading it would make the bytes, and so the
+ * handler's asset hash, depend on the machine. These are the settings of tsconfig.dev.json that
+ * change esbuild's output.
+ */
+export const TSCONFIG_RAW = {
+  compilerOptions: {
+    target: 'ES2022',
+    useDefineForClassFields: true,
+    alwaysStrict: true,
+    strict: true,
+    esModuleInterop: true,
+    verbatimModuleSyntax: false,
+    experimentalDecorators: false,
+    preserveValueImports: false,
+    importsNotUsedAsValues: 'remove',
+  },
+};
+
 /** Every bundle: entry point (must exist), output file, and how it runs. */
 export const BUNDLES = [
   {
@@ -50,6 +70,7 @@ async function main() {
       mainFields: b.mainFields,
       banner: b.banner ? { js: b.banner } : undefined,
       logLevel: 'warning',
+      tsconfigRaw: TSCONFIG_RAW,
     });
     // writeFileSync's mode only applies to a new file; esbuild has already written this one.
     if (b.executable) chmodSync(outfile, 0o755);

@@ -4,13 +4,18 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ContainerInsightsMode, RunnerCluster } from './compute/runner-cluster';
 import { EcsRunnerValidationError } from './errors';
 import { PlatformOrchestratorOidcProvider } from './identity/oidc-provider';
+import { checkJobSecrets, grantJobSecrets, jobSecretArns } from './identity/job-secrets';
 import { RunnerRoles } from './identity/runner-roles';
+import { checkSubnetsInVpc } from './networking/subnets-in-vpc';
+import { RunnerVpc } from './networking/runner-vpc';
+import { claimRunnerId } from './runner-ids';
 import { MANAGED_BY, tagManagedBy } from './managed-by';
 import { Orchestrator } from './orchestrator';
 import { RunnerMonitoring, RunnerMonitoringOptions } from './monitoring/runner-monitoring';
@@ -75,16 +80,37 @@ export interface EcsRunnerProps {
 
   /**
    * The VPC the jobs run in. With a VPC the runner can create an egress-only security group
-   * and pick subnets itself.
+   * and pick subnets itself. `subnets` or `subnetIds` given with it must be subnets of it.
    *
-   * @default - none: give `subnets` or `subnetIds`
+   * @default - with `subnets` or `subnetIds`: none; with neither, a new VPC (two AZs, private
+   * subnets with egress through `natGateways` NAT gateways, flow logs to an encrypted-when-keyed,
+   * retained log group `/platform-orchestrator/<runnerId>/vpc-flow-logs`)
    */
   readonly vpc?: ec2.IVpc;
 
   /**
+   * NAT gateways of the VPC the runner creates (when it is given none of `vpc`, `subnets`,
+   * `subnetIds`): 1 is shared by both AZs, 2 gives each AZ its own (no cross-AZ dependency, twice the
+   * hourly cost).
+   *
+   * @default 1
+   */
+  readonly natGateways?: number;
+
+  /**
+   * Retention of the flow-log group of the VPC the runner creates (when it is given none of `vpc`,
+   * `subnets`, `subnetIds`). The runner has no other log group: the orchestrator's task definitions
+   * have no log configuration, so jobs' logs are in the orchestrator.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
    * Subnets the jobs run in (1 to 16). Mutually exclusive with `subnetIds`.
    *
-   * @default - `subnetIds`, or the VPC's private subnets with egress when only `vpc` is given
+   * @default - `subnetIds`; the VPC's private subnets with egress when only `vpc` is given; the
+   * private subnets of a new VPC when none of the three is given
    */
   readonly subnets?: ec2.ISubnet[];
 
@@ -145,19 +171,24 @@ export interface EcsRunnerProps {
   readonly environment?: Record<string, string>;
 
   /**
-   * Secrets of every job: variable name to a Secrets Manager secret ARN (with its
-   * 6-character suffix) or an SSM parameter ARN. The execution role may read exactly these.
+   * Secrets of every job, as for an ECS container: variable name to
+   * `ecs.Secret.fromSecretsManager(secret)` or `ecs.Secret.fromSsmParameter(parameter)`. The
+   * execution role may read exactly these (`grantRead`, which includes the secret's KMS key when
+   * the secret knows it). The orchestrator API takes whole secrets by their complete ARN: a secret
+   * known only by name (`Secret.fromSecretNameV2`) or a JSON field selection is a synth error; an ARN
+   * you have as a string is `ecs.Secret.fromSecretsManager(Secret.fromSecretCompleteArn(this, 'Db', arn))`.
    * The names follow the rules of `environment`, except that RUNNER_GIT_SSH_KEYS is allowed.
    *
    * @default - none
    */
-  readonly secrets?: Record<string, string>;
+  readonly secrets?: Record<string, ecs.Secret>;
 
   /**
-   * Customer managed KMS keys that encrypt the `secrets`; the execution role may decrypt
-   * with them through Secrets Manager and SSM only.
+   * Customer managed KMS keys that encrypt the `secrets` and that the secrets do not know themselves
+   * (e.g. `Secret.fromSecretCompleteArn` of a secret with a customer managed key); the execution role
+   * may decrypt with them through Secrets Manager and SSM only.
    *
-   * @default - none (secrets encrypted with AWS managed keys need no grant)
+   * @default - none (secrets encrypted with AWS managed keys, or whose `encryptionKey` is known, need none)
    */
   readonly secretsEncryptionKeys?: kms.IKey[];
 
@@ -274,7 +305,10 @@ export interface EcsRunnerProps {
 
   /**
    * A customer managed KMS key for the runner's data: the state bucket (SSE-KMS with a bucket
-   * key), and the alarm topic and events log group of `addMonitoring`.
+   * key), the flow-log group of the VPC the runner creates, and the alarm topic and events log group
+   * of `addMonitoring`. CloudWatch Logs must be allowed to use it for each log group it encrypts:
+   * the runner adds those statements to the policy of a `kms.Key` of the same stack; for any other
+   * key (imported, or of another stack) a synth warning prints each statement the key's owner must add.
    *
    * @default - a new key when `createEncryptionKey` is true, otherwise none (SSE-S3 for state)
    */
@@ -448,6 +482,10 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
   public readonly encryptionKey?: kms.IKey;
   /** The jobs' security groups. */
   public readonly connections: ec2.Connections;
+  /** The VPC of the jobs, when it is known: `vpc`, or the one the runner created. */
+  public readonly vpc?: ec2.IVpc;
+  /** The VPC the runner created (when given none of `vpc`, `subnets`, `subnetIds`). */
+  public readonly createdVpc?: RunnerVpc;
   /** The subnets' ids, as registered. */
   public readonly subnetIds: string[];
   /** The security groups' ids, as registered. */
@@ -474,6 +512,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.orgId = props.orgId;
     this.runnerId = props.runnerId ?? deriveRunnerId(this, props.runnerIdPrefix ?? 'runner');
     warnOnCutSessionName(this, props, this.orgId, this.runnerId);
+    claimRunnerId(this, this.orgId, this.runnerId);
     if (
       props.runnerId === undefined &&
       props.apiTokenSecret !== undefined &&
@@ -523,18 +562,28 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.oidcProviderArn =
       props.oidcProviderArn ?? PlatformOrchestratorOidcProvider.forIssuer(this, issuer).providerArn;
 
-    // Network.
-    const subnetIds = resolveSubnetIds(props);
+    // Network: the given subnets, or the given VPC's, or a VPC of the runner's own.
+    checkSubnetsInVpc(props);
+    if (props.vpc === undefined && props.subnets === undefined && props.subnetIds === undefined) {
+      this.createdVpc = new RunnerVpc(this, 'Network', {
+        natGateways: props.natGateways ?? 1,
+        flowLogGroupName: `/platform-orchestrator/${this.runnerId}/vpc-flow-logs`,
+        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+        encryptionKey: this.encryptionKey,
+      });
+    }
+    this.vpc = props.vpc ?? this.createdVpc?.vpc;
+    const subnetIds = resolveSubnetIds(props, this.vpc);
     const securityGroups = [...(props.securityGroups ?? [])];
     (props.securityGroupIds ?? []).forEach((sgId, i) =>
       securityGroups.push(
         ec2.SecurityGroup.fromSecurityGroupId(this, `ImportedSecurityGroup${i}`, sgId, { mutable: false }),
       ),
     );
-    if (securityGroups.length === 0 && props.vpc) {
+    if (securityGroups.length === 0 && this.vpc) {
       securityGroups.push(
         new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
-          vpc: props.vpc,
+          vpc: this.vpc,
           description: 'Platform Orchestrator runner jobs: no inbound, outbound for images, providers and AWS APIs',
           allowAllOutbound: true,
         }),
@@ -559,7 +608,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     } else {
       const created = new RunnerCluster(this, 'Cluster', {
         containerInsights: props.containerInsights ?? ContainerInsightsMode.ENHANCED,
-        vpc: props.vpc,
+        vpc: this.vpc,
       });
       this.cluster = created.cluster;
       this.clusterName = created.clusterName;
@@ -587,7 +636,8 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     this.statePathPrefix = this.state.pathPrefix;
 
     // Roles.
-    const secrets = { ...(props.secrets ?? {}) };
+    const jobSecrets = { ...(props.secrets ?? {}) };
+    const secrets = jobSecretArns(jobSecrets);
     const familyScope = this.orchestrator.taskDefinitionFamilyScope(this.orgId);
     const roles = new RunnerRoles(this, 'Roles', {
       oidcProviderArn: this.oidcProviderArn,
@@ -599,7 +649,6 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       taskDefinitionFamilyScope: familyScope,
       maxTaskCpu: props.maxTaskCpu ?? DEFAULT_MAX_TASK_CPU,
       maxTaskMemoryMiB: props.maxTaskMemoryMiB ?? DEFAULT_MAX_TASK_MEMORY_MIB,
-      secretArns: Object.values(secrets),
       secretsEncryptionKeys: props.secretsEncryptionKeys ?? [],
       image: props.image,
       assumableRoleArns: [...(props.assumableRoleArns ?? [])],
@@ -625,6 +674,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
       },
     };
     (roles.taskManagerRole.node.defaultChild as iam.CfnRole).addMetadata(RUNNER_METADATA_KEY, metadata);
+    grantJobSecrets(jobSecrets, roles.executionRole);
     if (props.restrictStateAccess === true) {
       this.state.restrictObjectAccess([this.taskRole, ...(props.stateAdministrators ?? [])]);
     }
@@ -678,6 +728,7 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
         roles,
         this.state,
         ...(clusterConstruct ? [clusterConstruct] : []),
+        ...(this.createdVpc ? [this.createdVpc] : []),
         ...securityGroups.filter((sg) => sg.node.scope === this),
       );
     }
@@ -688,6 +739,11 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
     const autoDelete = stack.node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
     if (autoDelete && props.destroyStateOnRemoval) {
       applyRoleGovernance(autoDelete, props.permissionsBoundary, props.rolePath);
+    }
+    // The created VPC's default security group is emptied by CDK's stack-level provider.
+    const restrictDefaultSg = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    if (restrictDefaultSg && this.createdVpc) {
+      applyRoleGovernance(restrictDefaultSg, props.permissionsBoundary, props.rolePath);
     }
 
     // Tags.
@@ -789,11 +845,33 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   if (props.subnets !== undefined && props.subnetIds !== undefined) {
     throw new EcsRunnerValidationError('subnetIds', props.subnetIds, 'either subnets or subnetIds, not both');
   }
-  if (props.subnets === undefined && props.subnetIds === undefined && props.vpc === undefined) {
+  v.checkIntegerRange('natGateways', props.natGateways, 1, 2);
+  v.checkOneOf(
+    'logRetention',
+    props.logRetention,
+    Object.values(logs.RetentionDays).filter((d) => typeof d === 'number') as logs.RetentionDays[],
+  );
+  if (props.logRetention === logs.RetentionDays.INFINITE) {
+    throw new EcsRunnerValidationError('logRetention', props.logRetention, 'a finite retention from 1 to 3653 days');
+  }
+  if (
+    props.logRetention !== undefined &&
+    (props.vpc !== undefined || props.subnets !== undefined || props.subnetIds !== undefined)
+  ) {
     throw new EcsRunnerValidationError(
-      'subnets',
-      undefined,
-      '1 to 16 subnets (subnets, subnetIds, or a vpc to select private subnets from)',
+      'logRetention',
+      props.logRetention,
+      'no logRetention with vpc, subnets or subnetIds (it sets the retention of the flow logs of the VPC the runner creates when given none of them; the runner has no other log group)',
+    );
+  }
+  if (
+    props.natGateways !== undefined &&
+    (props.subnets !== undefined || props.subnetIds !== undefined || props.vpc !== undefined)
+  ) {
+    throw new EcsRunnerValidationError(
+      'natGateways',
+      props.natGateways,
+      'no natGateways with vpc, subnets or subnetIds (it configures the VPC the runner creates when given none of them)',
     );
   }
   v.checkCount('subnets', props.subnets, 1, 16);
@@ -837,7 +915,7 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   }
   // Job.
   checkEnvironment(props.environment);
-  checkSecrets(props.secrets);
+  checkJobSecrets(stack, props.secrets);
   v.checkIntegerRange('maxTaskCpu', props.maxTaskCpu, 512, 16384);
   v.checkIntegerRange('maxTaskMemoryMiB', props.maxTaskMemoryMiB, 1024, 122880);
   if (
@@ -980,32 +1058,6 @@ function checkEnvironment(environment: Record<string, string> | undefined): void
   }
 }
 
-function checkSecrets(secrets: Record<string, string> | undefined): void {
-  if (secrets === undefined || Token.isUnresolved(secrets)) return;
-  for (const [name, arn] of Object.entries(secrets)) {
-    v.checkPattern(
-      'secrets key',
-      name,
-      v.ENV_NAME_PATTERN,
-      'a variable name of letters, digits and "_" that does not start with a digit',
-    );
-    v.checkJobVariableName('secrets', name, true);
-    if (typeof arn !== 'string') {
-      throw new EcsRunnerValidationError(
-        `secrets.${name}`,
-        arn,
-        'a Secrets Manager secret ARN or an SSM parameter ARN',
-      );
-    }
-    v.checkPattern(
-      `secrets.${name}`,
-      arn,
-      v.SECRET_ARN_PATTERN,
-      'a Secrets Manager secret ARN with its 6-character suffix (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf) or an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)',
-    );
-  }
-}
-
 /**
  * The orchestrator's default session name is `<orgId>-<runnerId>`, which it cuts to STS's 64
  * characters rather than refusing it: legal, but the session (and CloudTrail) then shows a name
@@ -1065,10 +1117,10 @@ function resolveIssuer(props: EcsRunnerProps, orchestrator: Orchestrator): strin
   return issuer;
 }
 
-function resolveSubnetIds(props: EcsRunnerProps): string[] {
+function resolveSubnetIds(props: EcsRunnerProps, vpc: ec2.IVpc | undefined): string[] {
   if (props.subnetIds) return [...props.subnetIds];
   if (props.subnets) return props.subnets.map((s) => s.subnetId);
-  const selected = props.vpc!.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+  const selected = vpc!.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
   v.checkCount('subnets selected from vpc', selected, 1, 16);
   return selected;
 }

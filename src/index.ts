@@ -7,3 +7,4 @@ export { StateReplication } from './state/runner-state';
 export * from './monitoring/runner-monitoring';
 export * from './networking/runner-vpc-endpoints';
 export * from './registration';
+export { RunnerVpc, RunnerVpcProps } from './networking/runner-vpc';

@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EcsRunner, EcsRunnerProps, RunnerErrors } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
 import { assertValid } from './support/openapi';
+import { secretFromArn, rawSecret } from './support/secrets';
 import { minimalProps, newStack, synthRunner } from './support/stacks';
 
 const SECRET = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf';
@@ -44,7 +45,8 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     'subnetIds',
     /not both/,
   ],
-  ['no network at all', () => ({ subnetIds: undefined }), 'subnets', /1 to 16 subnets/],
+  ['natGateways with subnets', () => ({ natGateways: 2 }), 'natGateways', /no natGateways with vpc, subnets/],
+  ['three NAT gateways', () => ({ subnetIds: undefined, natGateways: 3 }), 'natGateways', /1 to 2|between 1 and 2/],
   [
     '6 security groups',
     () => ({
@@ -68,19 +70,19 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
   ['environment name with dash', () => ({ environment: { 'A-B': '1' } }), 'environment key', /variable name/],
   [
     'secret without suffix',
-    () => ({ secrets: { DB: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:db' } }),
+    () => ({ secrets: { DB: rawSecret('arn:aws:secretsmanager:eu-central-1:123456789012:secret:db') } }),
     'secrets.DB',
     /6-character suffix/,
   ],
   [
     'secret from another service',
-    () => ({ secrets: { DB: 'arn:aws:s3:::bucket/key' } }),
+    () => ({ secrets: { DB: rawSecret('arn:aws:s3:::bucket/key') } }),
     'secrets.DB',
-    /SSM parameter ARN/,
+    /SSM parameter/,
   ],
   [
     'secret also in environment',
-    () => ({ secrets: { DB: SECRET }, environment: { DB: 'x' } }),
+    (stack) => ({ secrets: { DB: secretFromArn(stack, SECRET) }, environment: { DB: 'x' } }),
     'secrets.DB',
     /not also in environment/,
   ],
@@ -114,7 +116,7 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
   ),
   [
     'API-reserved name as a secret',
-    () => ({ secrets: { TOKEN: SECRET } }),
+    (stack) => ({ secrets: { TOKEN: secretFromArn(stack, SECRET) } }),
     'secrets key',
     /does not reserve .*ORG_ID, DEPLOYMENT_ID, MODE, TOKEN, ENCRYPTING_KEY, PLATFORM_ORCHESTRATOR_BASE_URL/,
   ],
@@ -128,7 +130,7 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
   ),
   [
     'orchestrator-set name as a secret',
-    () => ({ secrets: { LOG_LEVEL: SECRET } }),
+    (stack) => ({ secrets: { LOG_LEVEL: secretFromArn(stack, SECRET) } }),
     'secrets key',
     /does not set itself/,
   ],
@@ -245,7 +247,7 @@ describe('unresolved tokens pass unchecked', () => {
       runnerId: token('ID'),
       subnetIds: [token('S')],
       securityGroupIds: [token('G')],
-      secrets: { DB: token('not-an-arn') },
+      secrets: { DB: rawSecret(token('not-an-arn')) },
       environment: { E: token('v') },
       image: token('img'),
       statePathPrefix: token('p'),
@@ -286,7 +288,7 @@ describe('valid edge values are accepted', () => {
     ],
     [
       'SSM parameter secret',
-      { secrets: { P: 'arn:aws:ssm:eu-central-1:123456789012:parameter/a/b' } },
+      { secrets: { P: rawSecret('arn:aws:ssm:eu-central-1:123456789012:parameter/a/b') } },
       (body) =>
         expect(body.runner_configuration.job.secrets).toEqual({
           P: 'arn:aws:ssm:eu-central-1:123456789012:parameter/a/b',
@@ -314,7 +316,7 @@ describe('valid edge values are accepted', () => {
     ],
     [
       'RUNNER_GIT_SSH_KEYS as a secret',
-      { secrets: { RUNNER_GIT_SSH_KEYS: SECRET } },
+      { secrets: { RUNNER_GIT_SSH_KEYS: rawSecret(SECRET) } },
       (body) => expect(body.runner_configuration.job.secrets).toEqual({ RUNNER_GIT_SSH_KEYS: SECRET }),
     ],
     [

@@ -17,7 +17,9 @@
  */
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { EcsRunner, Orchestrator } from 'platform-orchestrator-ecs-runner';
 
@@ -57,7 +59,19 @@ export class MigratedRunnerStack extends Stack {
       stateBucket: s3.Bucket.fromBucketName(this, 'State', ctx('stateBucketName', `${runnerId}-state`)),
       // The module's environment and secrets inputs, if it had any.
       environment: ctx('environment', {}),
-      secrets: ctx('secrets', {}),
+      // The module's `secrets` map (name to ARN) as ECS secrets: by complete ARN, so the API accepts them.
+      secrets: Object.fromEntries(
+        Object.entries(ctx<Record<string, string>>('secrets', {})).map(([name, arn]) => [
+          name,
+          arn.includes(':ssm:')
+            ? ecs.Secret.fromSsmParameter(
+                ssm.StringParameter.fromStringParameterAttributes(this, `Secret${name}`, {
+                  parameterName: arn.slice(arn.indexOf(':parameter') + ':parameter'.length),
+                }),
+              )
+            : ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretCompleteArn(this, `Secret${name}`, arn)),
+        ]),
+      ),
       // Update the registration the module made, in place.
       apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
         this,

@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Aws, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -28,9 +28,7 @@ export interface RunnerRolesProps {
   readonly maxTaskCpu: number;
   /** Ceiling of the task memory (MiB) the task-manager role may register and run. */
   readonly maxTaskMemoryMiB: number;
-  /** Secrets Manager secret and SSM parameter ARNs the jobs receive as secrets. */
-  readonly secretArns: string[];
-  /** KMS keys that encrypt those secrets, when they are customer managed. */
+  /** KMS keys that encrypt the job secrets, when they are customer managed and the secrets do not know them. */
   readonly secretsEncryptionKeys: kms.IKey[];
   /** The job image, when the user chose one. */
   readonly image?: string;
@@ -292,30 +290,7 @@ function executionStatements(
 ): { own: iam.PolicyStatement[]; fromProps: iam.PolicyStatement[] } {
   const own: iam.PolicyStatement[] = [];
   const fromProps: iam.PolicyStatement[] = [];
-  // An ARN known at synth goes to its service's statement. One that is a token (a secret of this
-  // or another stack, a parameter) goes to both: each action only ever matches its own service's ARNs.
-  const secretsManager = props.secretArns.filter(
-    (arn) => Token.isUnresolved(arn) || /^arn:[^:]+:secretsmanager:/.test(arn),
-  );
-  const parameters = props.secretArns.filter((arn) => Token.isUnresolved(arn) || /^arn:[^:]+:ssm:/.test(arn));
-  if (secretsManager.length > 0) {
-    fromProps.push(
-      new iam.PolicyStatement({
-        sid: 'ReadJobSecrets',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: secretsManager,
-      }),
-    );
-  }
-  if (parameters.length > 0) {
-    fromProps.push(
-      new iam.PolicyStatement({
-        sid: 'ReadJobParameters',
-        actions: ['ssm:GetParameters'],
-        resources: parameters,
-      }),
-    );
-  }
+  // The job secrets themselves are granted through them (ecs.Secret.grantRead, as ECS does).
   if (props.secretsEncryptionKeys.length > 0) {
     fromProps.push(
       new iam.PolicyStatement({

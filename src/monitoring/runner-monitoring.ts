@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { allowLogsToUseKey, pseudoParameters, readable } from '../encryption/log-group-key';
 import type { EcsRunner } from '../ecs-runner';
 import { EcsRunnerValidationError } from '../errors';
 import * as v from '../validation';
@@ -264,7 +265,14 @@ export class RunnerMonitoring extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     if (props.encryptionKey) {
-      this.allowOnKey(props.encryptionKey, [logsKeyStatement(stack, logGroupArnForKms)], 'encryptionKey');
+      allowLogsToUseKey(this, {
+        key: props.encryptionKey,
+        logGroupArn: logGroupArnForKms,
+        sidPrefix: 'AllowCloudWatchLogsForRunnerEventsLogGroup',
+        property: 'encryptionKey',
+        what: 'the stopped-task events log group',
+        warningId: 'monitoringKeyPolicy',
+      });
     }
     const logGroup = new logs.LogGroup(this, 'EventsLogGroup', {
       logGroupName,
@@ -502,8 +510,8 @@ export class RunnerMonitoring extends Construct {
       Annotations.of(this).addWarningV2(
         'platform-orchestrator-ecs-runner:monitoringKeyPolicy',
         `The key policy of ${property} cannot be changed here (imported key or key of another stack): add ${JSON.stringify(
-          Stack.of(this).resolve(missing.map((s) => s.toStatementJson())),
-        )} to it, or CloudWatch alarms and CloudWatch Logs cannot use it.`,
+          readable(Stack.of(this).resolve(missing.map((s) => s.toStatementJson())), pseudoParameters(Stack.of(this))),
+        )} to it, or CloudWatch alarms cannot use it.`,
       );
     }
   }
@@ -616,16 +624,6 @@ export class RunnerMonitoring extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }),
     );
   }
-}
-
-function logsKeyStatement(stack: Stack, logGroupArn: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid: 'AllowCloudWatchLogsForRunnerEventsLogGroup',
-    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-    resources: ['*'],
-    conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
-  });
 }
 
 function describeBytes(bytes: number): string {

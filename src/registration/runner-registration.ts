@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { allowLogsToUseKey } from '../encryption/log-group-key';
 import {
   acknowledge,
   acknowledgeInPacks,
@@ -403,23 +404,14 @@ class RegistrationProvider extends Construct {
     for (const group of this.logGroups) {
       (group.node.defaultChild as logs.CfnLogGroup).kmsKeyId = key.keyArn;
     }
-    const statement = new iam.PolicyStatement({
-      sid: 'CloudWatchLogsForRunnerRegistration',
-      principals: [new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      // In a key policy, "*" is the key itself.
-      resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.logGroupArnPattern } },
+    allowLogsToUseKey(requester, {
+      key,
+      logGroupArn: this.logGroupArnPattern,
+      sidPrefix: 'CloudWatchLogsForRunnerRegistration',
+      property: 'encryptionKey',
+      what: "the registration's log groups",
+      warningId: 'registrationKeyPolicy',
     });
-    const added = Stack.of(key) === Stack.of(this) && key.addToResourcePolicy(statement, true).statementAdded;
-    if (!added) {
-      Annotations.of(requester).addWarningV2(
-        'platform-orchestrator-ecs-runner:registrationKeyPolicy',
-        `The key policy of encryptionKey cannot be changed here (imported key or key of another stack): add ${JSON.stringify(
-          Stack.of(this).resolve(statement.toStatementJson()),
-        )} to it, or CloudWatch Logs cannot create the registration's log groups.`,
-      );
-    }
   }
 }
 

@@ -7,8 +7,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { App, AppProps, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as runnerLibrary from 'platform-orchestrator-ecs-runner';
 import { allProfiles } from '../support/profiles';
 
@@ -86,13 +88,9 @@ export function synthesizeStellwerkFixture(): SynthesizedStack[] {
       const stack = new Stack(app, 'StellwerkEcsRunner', { env: { account: ACCOUNT, region: 'eu-west-1' } });
       const secretKey = new kms.Key(stack, 'SecretKey', { enableKeyRotation: true });
       const secret = new secretsmanager.Secret(stack, 'GitToken', { encryptionKey: secretKey });
-      // Until the `orchestrator` prop lands (policy branch), the issuer prop says the same (apiUrl
-      // matters to registration only, which this runner does not do on deploy).
-      const lib = runnerLibrary as any;
-      const orchestrator =
-        lib.Orchestrator !== undefined
-          ? { orchestrator: lib.Orchestrator.stellwerk({ oidcIssuer: STELLWERK_ISSUER, apiUrl: STELLWERK_API_URL }) }
-          : { oidcIssuer: STELLWERK_ISSUER };
+      const orchestrator = {
+        orchestrator: runnerLibrary.Orchestrator.stellwerk({ oidcIssuer: STELLWERK_ISSUER, apiUrl: STELLWERK_API_URL }),
+      };
       new runnerLibrary.EcsRunner(stack, 'Runner', {
         orgId: 'self-hosted-org',
         runnerId: 'stellwerk-runner',
@@ -101,12 +99,16 @@ export function synthesizeStellwerkFixture(): SynthesizedStack[] {
         statePathPrefix: 'platform/state',
         image: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/platform/runner:2.0.0`,
         secrets: {
-          GIT_TOKEN: secret.secretArn,
-          TF_VAR_db_password: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/platform/db-password`,
+          GIT_TOKEN: ecs.Secret.fromSecretsManager(secret),
+          TF_VAR_db_password: ecs.Secret.fromSsmParameter(
+            ssm.StringParameter.fromStringParameterAttributes(stack, 'DbPassword', {
+              parameterName: '/platform/db-password',
+            }),
+          ),
         },
         secretsEncryptionKeys: [secretKey],
         ...orchestrator,
-      } as runnerLibrary.EcsRunnerProps);
+      });
       return app;
     },
     {},

@@ -295,13 +295,14 @@ export function linkProblems(doc: string, text: string): string[] {
       problems.push(`${at} points outside the repository`);
       continue;
     }
-    if (file !== docPath && !existsSync(file)) {
-      problems.push(`${at}: no such file or folder ${relative}`);
-      continue;
-    }
+    // Git-ignored first: whether generated output (lib/, assets/) exists depends on what was built.
     const ignoredBy = relative.split(path.sep).find((segment) => ignored.some((re) => re.test(segment)));
     if (ignoredBy !== undefined) {
       problems.push(`${at}: ${relative} is git-ignored (${ignoredBy}), so not in the repository`);
+      continue;
+    }
+    if (file !== docPath && !existsSync(file)) {
+      problems.push(`${at}: no such file or folder ${relative}`);
       continue;
     }
     if (anchor === undefined) continue;

@@ -355,6 +355,29 @@ describe('the TypeScript snippets of the docs', () => {
   });
 });
 
+describe('the Quick start', () => {
+  test('copied verbatim, synthesizes a runner without a warning or error a newcomer cannot act on', () => {
+    // GIVEN the README's first complete app under "## Quick start", exactly as written
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n');
+    const start = readme.indexOf('## Quick start') + 1;
+    const end = readme.findIndex((l, i) => i >= start && l.startsWith('## '));
+    const quickStart = COMPLETE.find((s) => s.doc === 'README.md' && s.line > start && s.line < end);
+    expect(quickStart).toBeDefined();
+    expect(checked.get(key(quickStart!))!.preamble).not.toMatch(/const (app|stack)/);
+    ensureBundled();
+    // WHEN it is synthesized
+    const assembly = runCompleteApp(checked.get(key(quickStart!))!).synth();
+    // THEN it has a runner, and CDK and the library say nothing: no warning, no error
+    const messages = assembly.stacks.flatMap((st) =>
+      st.messages.filter((m) => m.level !== 'info').map((m) => `${m.level} at ${m.id}: ${m.entry.data}`),
+    );
+    expect(messages).toEqual([]);
+    expect(
+      assembly.stacks.map((st) => Object.keys(st.template.Outputs ?? {}).some((k) => k.includes('RunnerCreateBody'))),
+    ).toEqual([true]);
+  });
+});
+
 describe('the snippet checker', () => {
   test('reports a wrong snippet with its document, line, column and diagnostic', () => {
     expect(checked.get('BROKEN.md:4')!.errors).toEqual([

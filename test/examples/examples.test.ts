@@ -525,6 +525,8 @@ describe.each(EXAMPLES)('examples/%s', (example) => {
     }
     expect(cdkJson(example).app).toBe(CDK_JSON_APP);
     expect(readFileSync(path.join(dir, 'README.md'), 'utf8')).toContain('npx cdk deploy');
+    // A fresh clone has no node_modules and no bundles: the README says what to run at the root first.
+    expect(readFileSync(path.join(dir, 'README.md'), 'utf8')).toContain('at the repository root: `npm ci');
     expect(typeof loadBuildApp(example)).toBe('function');
   });
 

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EcsRunner, Orchestrator } from 'platform-orchestrator-ecs-runner';
 import { logicalId, minimalProps, newStack, statementsOfRole, synthRunner } from '../support/stacks';
+import { secretFromArn } from '../support/secrets';
 
 const TASK_DEFS = (family = 'humanitec_') => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecs:eu-central-1:123456789012:task-definition/${family}*`]],
@@ -229,13 +230,30 @@ describe('execution role', () => {
     // GIVEN
     const secret = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db-AbCdEf';
     const parameter = 'arn:aws:ssm:eu-central-1:123456789012:parameter/prod/token';
-    const { template } = synthRunner({ secrets: { DB: secret, API_TOKEN: parameter } });
-    // THEN
+    const stack = newStack();
+    const { template } = synthRunner(
+      { secrets: { DB: secretFromArn(stack, secret), TOKEN: secretFromArn(stack, parameter) } },
+      stack,
+    );
+    // THEN what ecs.Secret.grantRead gives, on exactly these two
     const { execution } = roles(template);
-    expect(statementsOfRole(template, execution)).toEqual([
-      { Sid: 'ReadJobSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secret },
-      { Sid: 'ReadJobParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameter },
-    ]);
+    const statements = statementsOfRole(template, execution);
+    expect(statements).toHaveLength(2);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: secret,
+        },
+        {
+          Effect: 'Allow',
+          Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+          // The parameter is imported by name, so its ARN is the stack's partition, region and account.
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, parameter.replace(/^arn:aws/, '')]] },
+        },
+      ]),
+    );
   });
 
   test('with the default image and no secrets the execution role has no policy at all', () => {

@@ -510,7 +510,7 @@ describe('RunnerMonitoring', () => {
               Condition: { ArnLike: { 'kms:EncryptionContext:aws:sns:topicArn': TOPICS_OF_THIS_ACCOUNT } },
             },
             {
-              Sid: 'AllowCloudWatchLogsForRunnerEventsLogGroup',
+              Sid: Match.stringLikeRegexp('^AllowCloudWatchLogsForRunnerEventsLogGroup[0-9A-F]{8}$'),
               Effect: 'Allow',
               Principal: { Service: `logs.${REGION}.amazonaws.com` },
               Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],

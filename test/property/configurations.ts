@@ -10,6 +10,7 @@ import * as fc from 'fast-check';
 import { EcsRunner, EcsRunnerProps, Orchestrator, RunnerErrors } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from '../support/cfn';
 import { validateSchema } from '../support/openapi';
+import { rawSecret } from '../support/secrets';
 
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
 // A well-formed '${Token[NAME.123]}' string is a CDK token by definition and is passed through
@@ -88,7 +89,11 @@ const propsArb: fc.Arbitrary<EcsRunnerProps> = fc.record(
     ),
     assignPublicIp: maybe(fc.boolean()),
     environment: maybe(fc.dictionary(envNameArb, envValueArb, { maxKeys: 4 })),
-    secrets: maybe(fc.dictionary(envNameArb, secretArnArb, { maxKeys: 3 })),
+    secrets: maybe(
+      fc
+        .dictionary(envNameArb, secretArnArb, { maxKeys: 3 })
+        .map((d) => Object.fromEntries(Object.entries(d).map(([k, arn]) => [k, rawSecret(arn)]))),
+    ),
     image: maybe(
       mostly(fc.constantFrom('ghcr.io/acme/runner:1.2.3', '123456789012.dkr.ecr.eu-central-1.amazonaws.com/r:1')),
     ),

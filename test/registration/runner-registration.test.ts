@@ -318,7 +318,7 @@ describe('RunnerRegistration', () => {
     for (const g of groups) expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     // AND that key's policy allows CloudWatch Logs for the registration's log groups only
     const statement = {
-      Sid: 'CloudWatchLogsForRunnerRegistration',
+      Sid: expect.stringMatching(/^CloudWatchLogsForRunnerRegistration[0-9A-F]{8}$/),
       Effect: 'Allow',
       Principal: { Service: 'logs.eu-central-1.amazonaws.com' },
       Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
@@ -381,7 +381,11 @@ describe('RunnerRegistration', () => {
     expect(groups).toHaveLength(2);
     for (const [, g] of groups) expect(g.Properties.KmsKeyId).toEqual(keyArn);
     t.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'CloudWatchLogsForRunnerRegistration' })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: Match.stringLikeRegexp('^CloudWatchLogsForRunnerRegistration[0-9A-F]{8}$') }),
+        ]),
+      },
     });
     // AND a registration of another runner id in that runner does not pick the key up
     const s2 = stack();

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import { documentedWildcardActions, wildcardActions } from '../support/iam';
 import { minimalProps, SUBNETS } from '../support/stacks';
+import { secretFromArn } from '../support/secrets';
 
 /**
  * Runner configurations that together switch on every statement the library can write: every
@@ -29,8 +30,8 @@ function everyFeature(): Template {
     createEncryptionKey: true,
     image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/runner:1',
     secrets: {
-      A: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:a-AbCdEf',
-      B: 'arn:aws:ssm:eu-central-1:123456789012:parameter/b',
+      A: secretFromArn(stack, 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:a-AbCdEf'),
+      B: secretFromArn(stack, 'arn:aws:ssm:eu-central-1:123456789012:parameter/b'),
     },
     assumableRoleArns: ['arn:aws:iam::210987654321:role/deployer'],
     permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(stack, 'B', 'boundary'),

@@ -17,6 +17,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import type { ContractCall } from '../../../src/cli/check/contract';
+import { secretFromArn } from '../../support/secrets';
 import type { LiveClients } from '../../../src/cli/check/live/aws';
 import { Ec2QueryClient } from '../../../src/cli/check/live/ec2-query';
 import { liveCheckAction } from '../../../src/cli/check/live/command';
@@ -56,7 +57,7 @@ function synth() {
     orgId: ORG,
     runnerId: RUNNER,
     vpc,
-    secrets: { DB_PASSWORD: SECRET },
+    secrets: { DB_PASSWORD: secretFromArn(stack, SECRET) },
     secretsEncryptionKeys: [kms.Key.fromKeyArn(stack, 'SecretKey', SECRET_KEY)],
     restrictStateAccess: true,
   });

@@ -85,7 +85,7 @@ export function hint(call: ContractCall): string {
     return 'the trust policy must allow the orchestrator\'s token: check orchestrator (the token\'s issuer), orgId and runnerId (sub "<orgId>+<runnerId>"), and oidcProviderArn';
   }
   if (a.startsWith('ecs:') && /registertaskdefinition|deletetaskdefinitions|tagresource|runtask/.test(a)) {
-    return "check orchestrator (its task definition families: humanitec_ for Orchestrator.humanitec(), platform_orchestrator_env_<orgId>_ for Orchestrator.stellwerk()) and cluster; a permissionsBoundary or an SCP may deny it";
+    return 'check orchestrator (its task definition families: humanitec_ for Orchestrator.humanitec(), platform_orchestrator_env_<orgId>_ for Orchestrator.stellwerk()) and cluster; a permissionsBoundary or an SCP may deny it';
   }
   if (a.startsWith('ecs:'))
     return 'check cluster (the job cluster the runner was given); a permissionsBoundary or an SCP may deny it';

@@ -1,0 +1,32 @@
+import { Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { EcsRunnerValidationError } from './errors';
+
+/** The runners of each app, by `<orgId>/<runnerId>`: the construct path of the first one. */
+const RUNNERS_OF_APP = new WeakMap<Construct, Map<string, string>>();
+
+/**
+ * A runner id is unique in its orchestrator organization, wherever the stacks deploy: two runners
+ * of one id, in one stack or in two stacks of one app, would register the same runner (the second
+ * registration fails or, with adoption, repoints the first runner to the second's roles). A synth
+ * error names both construct paths. Ids that are tokens are not checked.
+ */
+export function claimRunnerId(runner: Construct, orgId: string, runnerId: string): void {
+  if (Token.isUnresolved(orgId) || Token.isUnresolved(runnerId)) return;
+  const root = runner.node.root;
+  let claimed = RUNNERS_OF_APP.get(root);
+  if (claimed === undefined) {
+    claimed = new Map();
+    RUNNERS_OF_APP.set(root, claimed);
+  }
+  const key = `${orgId}/${runnerId}`;
+  const first = claimed.get(key);
+  if (first !== undefined && first !== runner.node.path) {
+    throw new EcsRunnerValidationError(
+      'runnerId',
+      runnerId,
+      `an id no other runner of organization ${orgId} in this app has: ${first} and ${runner.node.path} both have "${runnerId}" (set a different runnerId or runnerIdPrefix on one of them)`,
+    );
+  }
+  claimed.set(key, runner.node.path);
+}
