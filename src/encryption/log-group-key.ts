@@ -10,7 +10,8 @@ export const LOGS_KEY_ACTIONS = [
   'kms:Decrypt*',
   'kms:ReEncrypt*',
   'kms:GenerateDataKey*',
-  'kms:Describe*',
+  // Not `kms:Describe*` (AWS's sample policy has it): DescribeKey carries no encryption context,
+  // so under the statement's `kms:EncryptionContext:aws:logs:arn` condition it is never granted.
 ];
 
 /** What {@link allowLogsToUseKey} needs to know about the log groups a key encrypts. */

@@ -80,7 +80,46 @@ export function jobSecretArns(secrets: Record<string, ecs.Secret>): Record<strin
 /**
  * Lets the execution role read the job secrets as ECS does for its own task definitions:
  * `secret.grantRead(role)`, which includes the secret's KMS key when the secret knows it.
+ *
+ * `ssm.StringParameter.grantRead` also grants `ssm:DescribeParameters`, which has no resource type
+ * in the IAM service authorization reference: on a parameter ARN it never applies, so it is left
+ * out rather than written as a statement that grants nothing.
  */
 export function grantJobSecrets(secrets: Record<string, ecs.Secret>, executionRole: iam.IRole): void {
-  for (const secret of Object.values(secrets)) secret.grantRead(executionRole);
+  const grantee = new ActionFilteringPrincipal(executionRole, NO_RESOURCE_TYPE_ACTIONS);
+  for (const secret of Object.values(secrets)) secret.grantRead(grantee);
+}
+
+/** Actions a `grantRead` adds on a resource ARN that the reference gives no resource type. */
+const NO_RESOURCE_TYPE_ACTIONS = new Set(['ssm:DescribeParameters']);
+
+/** The role, as a grantee whose identity-policy statements lose the given actions. */
+class ActionFilteringPrincipal implements iam.IPrincipal {
+  public readonly grantPrincipal: iam.IPrincipal = this;
+  public readonly assumeRoleAction: string;
+
+  constructor(
+    private readonly role: iam.IRole,
+    private readonly dropped: ReadonlySet<string>,
+  ) {
+    this.assumeRoleAction = role.assumeRoleAction;
+  }
+
+  public get policyFragment(): iam.PrincipalPolicyFragment {
+    return this.role.policyFragment;
+  }
+
+  public get principalAccount(): string | undefined {
+    return this.role.principalAccount;
+  }
+
+  public addToPolicy(statement: iam.PolicyStatement): boolean {
+    return this.addToPrincipalPolicy(statement).statementAdded;
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    const actions = statement.actions.filter((a) => !this.dropped.has(a));
+    if (actions.length === statement.actions.length) return this.role.addToPrincipalPolicy(statement);
+    return this.role.addToPrincipalPolicy(statement.copy({ actions }));
+  }
 }

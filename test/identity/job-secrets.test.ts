@@ -101,7 +101,7 @@ describe('job secrets as ecs.Secret', () => {
     // WHEN
     runner(stack, {
       DB_PASSWORD: ecs.Secret.fromSecretsManager(secret),
-      TOKEN: ecs.Secret.fromSsmParameter(parameter),
+      API_TOKEN: ecs.Secret.fromSsmParameter(parameter),
     });
 
     // THEN the role reads both, and may decrypt the parameter with its key

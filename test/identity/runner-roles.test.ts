@@ -232,7 +232,7 @@ describe('execution role', () => {
     const parameter = 'arn:aws:ssm:eu-central-1:123456789012:parameter/prod/token';
     const stack = newStack();
     const { template } = synthRunner(
-      { secrets: { DB: secretFromArn(stack, secret), TOKEN: secretFromArn(stack, parameter) } },
+      { secrets: { DB: secretFromArn(stack, secret), API_TOKEN: secretFromArn(stack, parameter) } },
       stack,
     );
     // THEN what ecs.Secret.grantRead gives, on exactly these two
@@ -248,7 +248,7 @@ describe('execution role', () => {
         },
         {
           Effect: 'Allow',
-          Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+          Action: ['ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
           // The parameter is imported by name, so its ARN is the stack's partition, region and account.
           Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, parameter.replace(/^arn:aws/, '')]] },
         },

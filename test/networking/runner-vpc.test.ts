@@ -87,7 +87,7 @@ describe('a runner given nothing but an org id', () => {
     });
     // (that every encrypted log group is covered by the key policy is test/encryption/log-group-key.test.ts)
     const statements = Object.values(template.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement;
-    expect(JSON.stringify(statements)).toContain(':log-group:/platform-orchestrator/prod-runner/*');
+    expect(JSON.stringify(statements)).toContain(':log-group:/platform-orchestrator/prod-runner/vpc-flow-logs"');
   });
 
   test('every role of the network, the default security group provider included, gets the boundary and path', () => {
@@ -216,8 +216,8 @@ describe('a VPC given with subnets', () => {
       KmsKeyId: key.keyArn,
     });
     Annotations.fromStack(stack).hasWarning(
-      '/TestStack/Runner/Logs',
-      Match.stringLikeRegexp('log-group:/platform-orchestrator/prod-runner/\\*'),
+      '/TestStack/Runner/Network',
+      Match.stringLikeRegexp('log-group:/platform-orchestrator/prod-runner/vpc-flow-logs'),
     );
   });
 });

@@ -18,6 +18,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import type { ContractCall } from '../../../src/cli/check/contract';
 import { secretFromArn } from '../../support/secrets';
+import { evaluate } from '../../../src/cli/check/evaluator';
+import { boundaryOf, identityPolicies, readTemplate } from '../../../src/cli/check/model';
+import { contractCallsFromTemplate } from '../../../src/cli/check/offline';
 import type { LiveClients } from '../../../src/cli/check/live/aws';
 import { Ec2QueryClient } from '../../../src/cli/check/live/ec2-query';
 import { liveCheckAction } from '../../../src/cli/check/live/command';
@@ -64,7 +67,7 @@ function synth() {
   new RunnerVpcEndpoints(stack, 'Endpoints', {
     vpc,
     runner,
-    exclude: ['ecr.dkr', 'logs', 'secretsmanager', 'ssm', 'ssmmessages', 'kms', 'ecs'],
+    exclude: ['ecr.dkr', 'secretsmanager', 'ssm', 'kms', 'ecs'],
   });
   return Template.fromStack(stack).toJSON();
 }
@@ -250,6 +253,37 @@ function simulator(req: SimulationRequest) {
     }
   })();
   return { decision: allowed ? ('allowed' as const) : ('implicitDeny' as const) };
+}
+
+/**
+ * IAM's simulator for the bundled CLI test: decides each SimulatePrincipalPolicy request with the
+ * offline engine's evaluator over the deployed role's identity policies and permissions boundary
+ * (the template with the deployed physical ids), as SimulatePrincipalPolicy does without a
+ * resource policy.
+ */
+function deployedPolicySimulator() {
+  const model = readTemplate(template, {
+    env: { account: ACCOUNT, region: 'eu-central-1', partition: 'aws' },
+    physicalResourceIds: Object.fromEntries(resources.map((x) => [x.logicalId, x.physicalId])),
+  });
+  return (req: SimulationRequest) => {
+    const logicalId = model.template.logicalIdOf(req.policySourceArn);
+    if (logicalId === undefined) return { decision: 'implicitDeny' as const };
+    const context = Object.fromEntries(
+      req.context.map((c) => [c.name, c.type.endsWith('List') ? c.values : c.values[0]]),
+    );
+    const evaluation = evaluate({
+      action: req.action,
+      resource: req.resource ?? '*',
+      context,
+      principal: { type: 'AWS', id: req.policySourceArn, account: ACCOUNT },
+      identity: identityPolicies(model, logicalId),
+      boundary: boundaryOf(model, logicalId),
+      resourcePolicy: undefined,
+      resourcePolicyMode: 'either',
+    });
+    return { decision: evaluation.decision === 'allowed' ? ('allowed' as const) : ('implicitDeny' as const) };
+  };
 }
 
 function healthyAccount(): FakeAwsState {
@@ -729,7 +763,10 @@ describe('the bundled CLI: po-ecs-runner check --stack', () => {
 
   beforeAll(() => ensureBundled());
 
-  test("per-service endpoint variables; without the engine's calls the IAM part could not be checked: exit 1", async () => {
+  test("per-service endpoint variables; the engine's calls, with the deployed names, decided by IAM's simulator", async () => {
+    // GIVEN an account whose IAM simulator decides as AWS would from the deployed roles' own
+    // policies (identity policies and boundary, no resource policies: SimulatePrincipalPolicy's scope)
+    aws.state.simulate = deployedPolicySimulator();
     // GIVEN every service's endpoint overridden by its own variable (the SDK's AWS_ENDPOINT_URL_<SERVICE>)
     const env = {
       ...withCredentials(),
@@ -745,14 +782,24 @@ describe('the bundled CLI: po-ecs-runner check --stack', () => {
     const r = await run(['check', '--stack', STACK], env);
     // THEN
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(0);
     const out = r.stdout.split('\n');
     expect(out[0]).toBe(
       `Live check of stack ${STACK} (${ACCOUNT}, eu-central-1) as arn:aws:iam::${ACCOUNT}:user/platform-engineer`,
     );
-    expect(out.filter((l) => /^\s+(FAIL|CANNOT)/.test(l))).toEqual([
-      expect.stringMatching(/CANNOT +iam +contract calls: no contract calls were given/),
-    ]);
+    expect(out.filter((l) => /^\s+(FAIL|CANNOT)/.test(l))).toEqual([]);
+    // AND every call of the engine was simulated on the deployed role it names, never a placeholder
+    const simulated = aws.requests.filter((q) => q.action === 'SimulatePrincipalPolicy');
+    const engine = contractCallsFromTemplate(template, {
+      env: { account: ACCOUNT, region: 'eu-central-1', partition: 'aws' },
+      physicalResourceIds: Object.fromEntries(resources.map((x) => [x.logicalId, x.physicalId])),
+    })[0].calls.filter((c) => c.principal !== 'web-identity');
+    // (one more: the secrets check's own kms:Decrypt of the secret's key for the execution role)
+    expect(simulated).toHaveLength(engine.length + 1);
+    for (const q of simulated) {
+      expect(q.params.PolicySourceArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:role/[a-z0-9]+-abc123$`));
+    }
+    expect(out.filter((l) => /^\s+ok +iam +attack:/.test(l)).length).toBeGreaterThan(10);
     expect(out).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`ok +registration +${RUNNER}: `))]));
     expect(r.stdout).not.toContain(TOKEN);
     expect(new Set(aws.requests.map((q) => q.service))).toEqual(
@@ -796,10 +843,10 @@ describe('the bundled CLI: po-ecs-runner check --stack', () => {
     expect(r.stderr).toMatch(/cannot read stack "LiveStack": cloudformation:GetTemplate: AccessDenied/);
   });
 
-  test('no --stack: exit 2', async () => {
+  test('neither --stack nor --template: exit 2', async () => {
     const r = await run(['check'], withCredentials());
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/say which stack: --stack <name>/);
+    expect(r.stderr).toMatch(/say which template: check --template/);
   });
 });
 
