@@ -513,7 +513,7 @@ describe('RunnerMonitoring', () => {
               Sid: Match.stringLikeRegexp('^AllowCloudWatchLogsForRunnerEventsLogGroup[0-9A-F]{8}$'),
               Effect: 'Allow',
               Principal: { Service: `logs.${REGION}.amazonaws.com` },
-              Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+              Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
               Resource: '*',
               Condition: {
                 ArnEquals: {

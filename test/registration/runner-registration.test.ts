@@ -321,7 +321,7 @@ describe('RunnerRegistration', () => {
       Sid: expect.stringMatching(/^CloudWatchLogsForRunnerRegistration[0-9A-F]{8}$/),
       Effect: 'Allow',
       Principal: { Service: 'logs.eu-central-1.amazonaws.com' },
-      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
       Resource: '*',
       Condition: {
         ArnLike: {
