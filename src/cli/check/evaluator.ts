@@ -1,7 +1,10 @@
 /**
- * An IAM policy evaluator for the offline check: AWS's documented evaluation logic for one
- * account (explicit deny wins; identity policies within the permissions boundary; resource-based
- * policies of S3 buckets, KMS keys and role trust), with the condition operators IAM policies use.
+ * The check's IAM policy evaluator: AWS's documented evaluation logic for one account (explicit
+ * deny wins; identity policies within the permissions boundary; resource-based policies of S3
+ * buckets, KMS keys and role trust), with the condition operators IAM policies use. The offline
+ * check (`--template`) decides every call with it; the live check (`--stack`) decides with it what
+ * IAM's simulator cannot take from a role's point of view (trust, bucket and key policies).
+ * An operator it does not know makes a statement undecidable ({@link UndecidablePolicyError}).
  *
  * Written here (Apache-2.0, no dependencies) so that the bundled CLI ships no third-party code.
  * The conformance tests cross-check every decision it makes against `@cloud-copilot/iam-simulate`
@@ -71,6 +74,12 @@ export interface EvaluationRequest {
 
 export interface Evaluation {
   readonly decision: 'allowed' | 'denied';
+  /**
+   * In the `key` and `trust` modes: the resource-policy statements that allow the request only by
+   * naming the principal's account, which delegates the decision to its IAM policies. Set whether
+   * or not the identity policies then allow (the live check takes that part from IAM's simulator).
+   */
+  readonly delegatedBy?: readonly LocatedStatement[];
   /** The deny statement that decided, when explicitly denied. */
   readonly deniedBy?: LocatedStatement;
   /** The allow statements that granted it. */
@@ -78,6 +87,12 @@ export interface Evaluation {
   /** For an implicit deny: why, in words (what is missing, and the nearest statement). */
   readonly reason: string;
 }
+
+/**
+ * A policy the evaluator cannot decide: a statement that would apply to the request holds a
+ * condition operator it does not know. The check reports "could not check" rather than guess.
+ */
+export class UndecidablePolicyError extends Error {}
 
 const asArray = <T>(x: T | readonly T[] | undefined): T[] =>
   x === undefined ? [] : Array.isArray(x) ? [...(x as T[])] : [x as T];
@@ -210,6 +225,13 @@ export function conditionFailure(
   return holds ? undefined : fail();
 }
 
+/** The condition operators the evaluator decides (with an optional set operator and `IfExists`). */
+export function isKnownOperator(operator: string): boolean {
+  const op = operator.slice(operator.indexOf(':') + 1).replace(/IfExists$/, '');
+  const set = operator.includes(':') ? operator.slice(0, operator.indexOf(':')) : undefined;
+  return (set === undefined || set === 'ForAnyValue' || set === 'ForAllValues') && (op === 'Null' || op in COMPARATORS);
+}
+
 function conditionFailures(statement: Statement, context: ContextValues): string[] {
   const out: string[] = [];
   for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
@@ -219,6 +241,27 @@ function conditionFailures(statement: Statement, context: ContextValues): string
     }
   }
   return out;
+}
+
+/**
+ * Whether a statement's conditions hold: `false` when a condition it decides fails, else
+ * {@link UndecidablePolicyError} when one of them has an operator it does not know.
+ */
+function conditionsHold(located: LocatedStatement, context: ContextValues): boolean {
+  const unknown = Object.keys(located.statement.Condition ?? {}).filter((op) => !isKnownOperator(op));
+  const known: Statement = {
+    ...located.statement,
+    Condition: Object.fromEntries(
+      Object.entries(located.statement.Condition ?? {}).filter(([op]) => isKnownOperator(op)),
+    ),
+  };
+  if (conditionFailures(known, context).length > 0) return false;
+  if (unknown.length > 0) {
+    throw new UndecidablePolicyError(
+      `${describeStatement(located)}: condition operator ${unknown.join(', ')} is not evaluated`,
+    );
+  }
+  return true;
 }
 
 function principalEntries(principal: unknown): Array<{ type: string; id: string }> {
@@ -273,7 +316,7 @@ function applicable(policy: readonly LocatedStatement[], req: EvaluationRequest,
         if (principal === undefined) continue;
       }
     }
-    if (conditionFailures(s, req.context).length > 0) continue;
+    if (!conditionsHold(located, req.context)) continue;
     out.push({ statement: located, principal });
   }
   return out;
@@ -387,10 +430,14 @@ export function evaluate(req: EvaluationRequest): Evaluation {
       const delegated = resourceAllows.filter((m) => m.principal === 'account');
       if (direct.length > 0) return allowed(direct.map((m) => m.statement));
       if (delegated.length > 0) {
-        if (identityGrants) return allowed([...delegated.map((m) => m.statement), ...identityAllows]);
-        return implicit(
-          `${describeStatement(delegated[0].statement)} delegates to the account's IAM policies, and ${missingIdentity()}`,
-        );
+        const delegatedBy = delegated.map((m) => m.statement);
+        if (identityGrants) return { ...allowed([...delegatedBy, ...identityAllows]), delegatedBy };
+        return {
+          ...implicit(
+            `${describeStatement(delegated[0].statement)} delegates to the account's IAM policies, and ${missingIdentity()}`,
+          ),
+          delegatedBy,
+        };
       }
       return implicit(nearestMiss(resourcePolicy, req, true));
     }

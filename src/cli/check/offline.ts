@@ -6,7 +6,14 @@
  */
 import { contractCalls } from './calls';
 import { CallResult, ContractCall } from './contract';
-import { EvaluationRequest, LocatedStatement, RequestPrincipal, evaluate } from './evaluator';
+import {
+  Evaluation,
+  EvaluationRequest,
+  LocatedStatement,
+  RequestPrincipal,
+  UndecidablePolicyError,
+  evaluate,
+} from './evaluator';
 import {
   ModelOptions,
   RunnerModel,
@@ -98,7 +105,13 @@ export function evaluateCall(
   call: ContractCall,
   request: EvaluationRequest = evaluationRequest(model, runner, call),
 ): CallResult {
-  const evaluation = evaluate(request);
+  let evaluation: Evaluation;
+  try {
+    evaluation = evaluate(request);
+  } catch (e) {
+    if (e instanceof UndecidablePolicyError) return { call, decision: 'could-not-check', ok: false, detail: e.message };
+    throw e;
+  }
   const ok = evaluation.decision === call.expect;
   let detail = evaluation.reason;
   if (!ok && evaluation.decision === 'allowed') {

@@ -3,6 +3,8 @@
  * CloudFormation would produce, with placeholder physical ids (a role's ARN from its logical id
  * and path, a bucket's name from its logical id, ...), and remembers which resource each
  * placeholder stands for, so that an ARN in the RunnerCreateBody leads back to the resource.
+ * Given the deployed stack's physical ids it resolves to the deployed values instead: the live
+ * check (`check --stack`) resolves the deployed template with it, in its strict mode.
  */
 
 export interface StackEnvironment {
@@ -23,6 +25,24 @@ export interface ResolvedTemplate {
   /** Notes on what could not be resolved exactly. */
   readonly notes: string[];
 }
+
+/** How to resolve: the deployed stack's name and id, and whether to refuse placeholders. */
+export interface ResolveOptions {
+  /** `AWS::StackName`. @default 'Stack' */
+  readonly stackName?: string;
+  /** `AWS::StackId`. @default - a placeholder stack id */
+  readonly stackId?: string;
+  /**
+   * Throw {@link UnresolvedError} instead of using a placeholder or a note: for a reference to a
+   * resource without a physical id, a parameter, an attribute or function it cannot resolve
+   * exactly (Fn::If, Fn::ImportValue, Fn::GetAZs). For the deployed stack, where a guess would be
+   * a wrong answer. @default false
+   */
+  readonly strict?: boolean;
+}
+
+/** A template value that the strict resolver cannot resolve to its deployed value. */
+export class UnresolvedError extends Error {}
 
 const DEFAULT_ACCOUNT = '123456789012';
 /** Types whose `Ref` is an ARN (their placeholder is built by arnOf). */
@@ -61,7 +81,12 @@ export function resolveTemplate(
   template: any,
   envOverride: Partial<StackEnvironment> = {},
   physicalResourceIds: Readonly<Record<string, string>> = {},
+  options: ResolveOptions = {},
 ): ResolvedTemplate {
+  const strict = options.strict ?? false;
+  const refuse = (what: string): never => {
+    throw new UnresolvedError(`${what} is not resolved by the check`);
+  };
   const env: StackEnvironment = { ...detectEnvironment(template), ...stripUndefined(envOverride) };
   const resources: Record<string, any> = template?.Resources ?? {};
   const parameters: Record<string, any> = template?.Parameters ?? {};
@@ -88,19 +113,24 @@ export function resolveTemplate(
       case 'AWS::URLSuffix':
         return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
       case 'AWS::StackName':
-        return 'Stack';
+        return options.stackName ?? 'Stack';
       case 'AWS::StackId':
-        return `arn:${partition}:cloudformation:${region}:${account}:stack/Stack/00000000-0000-0000-0000-000000000000`;
+        return (
+          options.stackId ??
+          `arn:${partition}:cloudformation:${region}:${account}:stack/${options.stackName ?? 'Stack'}/00000000-0000-0000-0000-000000000000`
+        );
       case 'AWS::NoValue':
         return undefined;
     }
     if (parameters[id] !== undefined) {
+      if (strict) refuse(`parameter ${id}`);
       const d = parameters[id].Default;
       if (d === undefined) notes.push(`parameter ${id} has no default: used its name`);
       return d ?? id;
     }
     const r = resources[id];
     if (!r) {
+      if (strict) refuse(`Ref to ${id}, which is not in the template,`);
       notes.push(`Ref to ${id}, which is not in the template`);
       return id;
     }
@@ -109,6 +139,8 @@ export function resolveTemplate(
     if (deployed !== undefined) {
       if (/^arn:/.test(deployed) || r.Type === 'AWS::KMS::Key' || !REF_IS_ARN.has(r.Type))
         return remember(deployed, id);
+    } else if (strict) {
+      refuse(`resource ${id}, which is not in the deployed stack,`);
     }
     switch (r.Type) {
       case 'AWS::S3::Bucket':
@@ -140,7 +172,9 @@ export function resolveTemplate(
     const r = resources[id];
     const p = props(id);
     const deployed = physicalResourceIds[id];
-    if (deployed !== undefined && REF_IS_ARN.has(r?.Type) && deployed.startsWith('arn:')) return remember(deployed, id);
+    if (strict && deployed === undefined) refuse(`resource ${id}, which is not in the deployed stack,`);
+    // A physical id that is an ARN is the resource's ARN (policies, providers, secrets, topics; a cluster or key by ARN).
+    if (deployed?.startsWith('arn:') && r?.Type !== 'AWS::Logs::LogGroup') return remember(deployed, id);
     switch (r?.Type) {
       case 'AWS::IAM::Role':
         return remember(`arn:${partition}:iam::${account}:role${literal(resolve(p.Path)) ?? '/'}${ref(id)}`, id);
@@ -175,8 +209,9 @@ export function resolveTemplate(
       case 'AWS::SNS::Topic':
         return remember(`arn:${partition}:sns:${region}:${account}:${literal(resolve(p.TopicName)) ?? id}`, id);
       case 'AWS::Lambda::Function':
-        return remember(`arn:${partition}:lambda:${region}:${account}:function:${id}`, id);
+        return remember(`arn:${partition}:lambda:${region}:${account}:function:${ref(id)}`, id);
       default:
+        if (strict) refuse(`the ARN of ${id} (${r?.Type ?? 'not in the template'})`);
         return remember(
           `arn:${partition}:${(r?.Type ?? 'unknown').split('::')[1]?.toLowerCase()}:${region}:${account}:${id}`,
           id,
@@ -188,9 +223,14 @@ export function resolveTemplate(
     if (attr === 'Arn') return arnOf(id);
     const r = resources[id];
     if (r?.Type === 'AWS::EC2::SecurityGroup' && attr === 'GroupId') {
+      if (strict && physicalResourceIds[id] === undefined)
+        refuse(`resource ${id}, which is not in the deployed stack,`);
       return remember(physicalResourceIds[id] ?? `sg-${id}`, id);
     }
-    if (r?.Type === 'AWS::KMS::Key' && attr === 'KeyId') return ref(id);
+    if (r?.Type === 'AWS::KMS::Key' && attr === 'KeyId') return String(ref(id)).replace(/^arn:.*:key\//, '');
+    if (r?.Type === 'AWS::SecretsManager::Secret' && attr === 'Id') return arnOf(id);
+    if (r?.Type === 'AWS::SNS::Topic' && attr === 'TopicArn') return arnOf(id);
+    if (strict) refuse(`Fn::GetAtt ${id}.${attr} (${r?.Type ?? 'not in the template'})`);
     return remember(`${id}.${attr}`, id);
   };
 
@@ -226,15 +266,20 @@ export function resolveTemplate(
         case 'Fn::Sub':
           return Array.isArray(arg) ? sub(arg[0], arg[1] ?? {}) : sub(arg, {});
         case 'Fn::ImportValue':
+          if (strict) refuse(`Fn::ImportValue ${JSON.stringify(arg)}`);
           notes.push(`Fn::ImportValue ${JSON.stringify(arg)}: used its export name`);
           return `import:${resolve(arg)}`;
         case 'Fn::If':
+          if (strict) refuse(`Fn::If on condition ${arg[0]}`);
           notes.push(`Fn::If on condition ${arg[0]}: took the true branch`);
           return resolve(arg[1]);
         case 'Fn::GetAZs':
+          if (strict) refuse('Fn::GetAZs');
           return [`${region}a`, `${region}b`, `${region}c`];
         case 'Fn::Base64':
           return resolve(arg);
+        default:
+          if (strict && (fn.startsWith('Fn::') || fn === 'Condition')) refuse(fn);
       }
     }
     const out: Record<string, unknown> = {};

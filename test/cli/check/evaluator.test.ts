@@ -4,7 +4,13 @@
  * the operators and policy combinations the runner's policies use.
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { EvaluationRequest, LocatedStatement, Statement, evaluate } from '../../../src/cli/check/evaluator';
+import {
+  EvaluationRequest,
+  LocatedStatement,
+  Statement,
+  UndecidablePolicyError,
+  evaluate,
+} from '../../../src/cli/check/evaluator';
 
 const ACCOUNT = '123456789012';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/job`;
@@ -318,4 +324,176 @@ test('a denial names the nearest statement and the condition that fails', () => 
   expect(result.reason).toContain('Sid RunOnRunnerCluster');
   expect(result.reason).toContain('ArnEquals ecs:cluster');
   expect(result.reason).toContain('cluster/other');
+});
+
+/**
+ * Resource-based policies as the live check (`check --stack`) puts them to the evaluator: a
+ * bucket or key policy for a role's call (its identity policies are IAM's simulator's part) and a
+ * trust policy for a web identity. These cases were the live check's own evaluator's tests.
+ */
+describe('resource policies alone (the live check)', () => {
+  const RUNNER_ROLE = `arn:aws:iam::${ACCOUNT}:role/runner-task`;
+  const OBJECT = 'arn:aws:s3:::state/env.tfstate';
+  const byResourcePolicy = (
+    statements: Statement[],
+    context: Record<string, string | string[]> = {},
+    options: { action?: string; account?: string; mode?: EvaluationRequest['resourcePolicyMode']; role?: string } = {},
+  ) =>
+    evaluate({
+      principal: { type: 'AWS', id: options.role ?? RUNNER_ROLE, account: options.account ?? ACCOUNT },
+      action: options.action ?? 's3:GetObject',
+      resource: OBJECT,
+      context,
+      identity: [],
+      resourcePolicy: located(options.mode === 'key' ? 'key' : 'bucket', statements),
+      resourcePolicyMode: options.mode ?? 'either',
+    });
+  const deny = (extra: Partial<Statement>): Statement[] => [
+    { Sid: 'S', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::state/*', ...extra },
+  ];
+
+  describe('condition operators', () => {
+    test.each([
+      // operator, policy value, context, holds
+      ['StringEquals', 'a', { k: 'a' }, true],
+      ['StringEquals', 'a', { k: 'A' }, false],
+      ['StringEquals', 'a', {}, false], // a missing key does not match
+      ['StringEqualsIgnoreCase', 'a', { k: 'A' }, true],
+      ['StringLike', 'org+*', { k: 'org+runner' }, true],
+      ['StringLike', 'org+?', { k: 'org+ab' }, false],
+      ['StringNotEquals', 'a', { k: 'b' }, true],
+      ['StringNotEquals', 'a', {}, true], // negated operators hold for a missing key
+      ['StringNotEquals', 'a', { k: 'a' }, false],
+      ['ArnNotEquals', RUNNER_ROLE, { k: RUNNER_ROLE }, false],
+      ['ArnLike', 'arn:aws:iam::*:role/runner-*', { k: RUNNER_ROLE }, true],
+      ['StringEqualsIfExists', 'a', {}, true],
+      ['StringEqualsIfExists', 'a', { k: 'b' }, false],
+      ['Bool', 'false', { k: 'true' }, false],
+      ['Bool', 'true', { k: 'TRUE' }, true],
+      ['Null', 'true', {}, true],
+      ['Null', 'true', { k: 'x' }, false],
+      ['ForAnyValue:StringEquals', ['a', 'b'], { k: ['c', 'b'] }, true],
+      ['ForAllValues:StringEquals', ['a', 'b'], { k: ['a', 'c'] }, false],
+      ['ForAllValues:StringEquals', ['a', 'b'], {}, true],
+      ['ForAllValues:StringNotEquals', ['a'], { k: ['b', 'c'] }, true],
+      ['ForAllValues:StringNotEquals', ['a'], { k: ['a', 'c'] }, false],
+      ['ForAnyValue:StringNotEquals', ['a'], { k: ['a', 'c'] }, true],
+      ['StringNotEquals', ['a', 'b'], { k: ['c', 'b'] }, false],
+    ])('%s %j with %j: %s', (op, value, context, holds) => {
+      const d = byResourcePolicy(deny({ Condition: { [op]: { k: value } } }), context as Record<string, string>);
+      expect(d.deniedBy !== undefined).toBe(holds);
+      expect(d.allowedBy).toEqual([]);
+    });
+
+    test('condition keys are case-insensitive, values are not', () => {
+      const policy = deny({ Condition: { StringEquals: { 'AWS:PrincipalArn': RUNNER_ROLE } } });
+      expect(byResourcePolicy(policy, { 'aws:principalarn': RUNNER_ROLE }).deniedBy).toBeDefined();
+      expect(byResourcePolicy(policy, { 'aws:principalarn': RUNNER_ROLE.toUpperCase() }).deniedBy).toBeUndefined();
+    });
+  });
+
+  describe('statements', () => {
+    const accountAndTls: Statement[] = [
+      {
+        Sid: 'Account',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+        Action: 's3:GetObject',
+        Resource: '*',
+      },
+      {
+        Sid: 'Tls',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: '*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ];
+
+    test('a deny wins over an allow; an allow through the account principal delegates to IAM policies', () => {
+      const allowed = byResourcePolicy(accountAndTls, { 'aws:SecureTransport': 'true' }, { mode: 'key' });
+      expect(allowed.deniedBy).toBeUndefined();
+      expect(allowed.allowedBy).toEqual([]);
+      expect(allowed.delegatedBy?.map((s) => s.statement.Sid)).toEqual(['Account']);
+      expect(
+        byResourcePolicy(accountAndTls, { 'aws:SecureTransport': 'false' }, { mode: 'key' }).deniedBy?.statement.Sid,
+      ).toBe('Tls');
+      // Another account's root does not name the caller.
+      const other = byResourcePolicy(
+        accountAndTls,
+        { 'aws:SecureTransport': 'true' },
+        { mode: 'key', account: '210987654321' },
+      );
+      expect(other.deniedBy).toBeUndefined();
+      expect(other.delegatedBy).toBeUndefined();
+      expect(other.allowedBy).toEqual([]);
+    });
+
+    test('a key policy naming the role allows it by itself, not through delegation', () => {
+      const d = byResourcePolicy(
+        [{ Sid: 'Role', Effect: 'Allow', Principal: { AWS: RUNNER_ROLE }, Action: 's3:GetObject', Resource: '*' }],
+        {},
+        { mode: 'key' },
+      );
+      expect(d.decision).toBe('allowed');
+      expect(d.delegatedBy).toBeUndefined();
+      expect(d.allowedBy.map((s) => s.statement.Sid)).toEqual(['Role']);
+    });
+
+    test('actions match case-insensitively with wildcards; resources must match', () => {
+      expect(byResourcePolicy(deny({}), {}, { action: 'S3:PutObject' }).deniedBy).toBeDefined();
+      expect(byResourcePolicy(deny({ Resource: 'arn:aws:s3:::other/*' })).deniedBy).toBeUndefined();
+    });
+
+    test('a web identity matches only its Federated provider', () => {
+      const trust = located('trust', [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.example` },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+        },
+      ]);
+      const web = (id: string) =>
+        evaluate({
+          action: 'sts:AssumeRoleWithWebIdentity',
+          resource: RUNNER_ROLE,
+          principal: { type: 'Federated', id },
+          context: {},
+          identity: [],
+          resourcePolicy: trust,
+          resourcePolicyMode: 'only',
+        }).decision;
+      expect(web(`arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.example`)).toBe('allowed');
+      expect(web(`arn:aws:iam::${ACCOUNT}:oidc-provider/other.example`)).toBe('denied');
+    });
+
+    test('NotPrincipal and Numeric conditions are decided', () => {
+      const notRole = [{ Effect: 'Deny', NotPrincipal: { AWS: RUNNER_ROLE }, Action: '*', Resource: '*' }];
+      expect(byResourcePolicy(notRole).deniedBy).toBeUndefined();
+      expect(byResourcePolicy(notRole, {}, { role: `arn:aws:iam::${ACCOUNT}:role/other` }).deniedBy).toBeDefined();
+      const fewKeys = deny({ Condition: { NumericLessThan: { 's3:max-keys': '10' } } });
+      expect(byResourcePolicy(fewKeys, { 's3:max-keys': '5' }).deniedBy).toBeDefined();
+      expect(byResourcePolicy(fewKeys, { 's3:max-keys': '50' }).deniedBy).toBeUndefined();
+      expect(byResourcePolicy(fewKeys, {}).deniedBy).toBeUndefined();
+    });
+
+    test('what it does not evaluate is undecidable, not guessed', () => {
+      // GIVEN a deny whose operator the evaluator does not know
+      const unknown = deny({ Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } });
+      // THEN the decision is refused, naming the statement and the operator
+      expect(() => byResourcePolicy(unknown, { 'aws:SourceIp': '10.1.2.3' })).toThrow(UndecidablePolicyError);
+      expect(() => byResourcePolicy(unknown)).toThrow(
+        /bucket policy bucket statement 1 \(Sid S\): condition operator IpAddress is not evaluated/,
+      );
+      expect(() =>
+        byResourcePolicy(deny({ Condition: { 'ForEveryValue:StringEquals': { k: 'a' } } }), { k: 'a' }),
+      ).toThrow(UndecidablePolicyError);
+      // but a statement that a known condition already rules out is decided
+      const ruledOut = deny({
+        Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' }, Bool: { 'aws:SecureTransport': 'false' } },
+      });
+      expect(byResourcePolicy(ruledOut, { 'aws:SecureTransport': 'true' }).deniedBy).toBeUndefined();
+    });
+  });
 });

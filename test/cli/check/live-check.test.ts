@@ -25,8 +25,7 @@ import type { LiveClients } from '../../../src/cli/check/live/aws';
 import { Ec2QueryClient } from '../../../src/cli/check/live/ec2-query';
 import { liveCheckAction } from '../../../src/cli/check/live/command';
 import { LiveCheckReport, formatReport, parseProxy, runLiveCheck } from '../../../src/cli/check/live/index';
-import { evaluatePolicy } from '../../../src/cli/check/live/policy';
-import { resourcePolicyFor } from '../../../src/cli/check/live/simulate';
+import { evaluateResourcePolicy, resourcePolicyFor } from '../../../src/cli/check/live/simulate';
 import type { DeployedStack } from '../../../src/cli/check/live/stack';
 import { OrchestratorClient } from '../../../src/registration/api-client';
 import { CLI_BUNDLE, ensureBundled } from '../../support/bundles';
@@ -893,45 +892,39 @@ describe('a production runner: the live check resolves and decides every bucket 
     // THEN both are found and decided: the bucket does not deny the task role, the key lets IAM decide
     expect(state?.kind).toBe('bucket');
     expect(keyPolicy?.kind).toBe('key');
-    const as = (action: string, resource: string, context: Record<string, string>) => ({
-      action,
-      resource,
-      principal: { type: 'AWS' as const, id: taskRole },
-      context: { 'aws:PrincipalArn': taskRole, ...context },
-    });
-    expect(
-      evaluatePolicy(
-        state!.document,
-        as('s3:PutObject', `arn:aws:s3:::${bucket.toLowerCase()}-abc123/env.tfstate`, {
-          'aws:SecureTransport': 'true',
-        }),
-        ACCOUNT,
-      ).effect,
-    ).toBe('none');
-    expect(
-      evaluatePolicy(
-        keyPolicy!.document,
-        as('kms:GenerateDataKey', keyArn, { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' }),
-        ACCOUNT,
-      ),
-    ).toMatchObject({
-      effect: 'allow',
-      viaAccount: true,
-    });
+    const objectArn = `arn:aws:s3:::${bucket.toLowerCase()}-abc123/env.tfstate`;
+    const put = evaluateResourcePolicy(
+      deployedStack,
+      state!,
+      { action: 's3:PutObject', resource: objectArn, context: { 'aws:SecureTransport': 'true' } },
+      taskRole,
+    );
+    // neither denies nor allows by itself: the task role's identity policies decide
+    expect(put.deniedBy).toBeUndefined();
+    expect(put.allowedBy).toEqual([]);
+    const generate = evaluateResourcePolicy(
+      deployedStack,
+      keyPolicy!,
+      {
+        action: 'kms:GenerateDataKey',
+        resource: keyArn,
+        context: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' },
+      },
+      taskRole,
+    );
+    // the key policy allows through the account principal: it lets IAM policies decide
+    expect(generate.deniedBy).toBeUndefined();
+    expect(generate.allowedBy).toEqual([]);
+    expect(generate.delegatedBy?.length).toBeGreaterThan(0);
     // and another role of the account is denied the state by restrictStateAccess
     const other = `arn:aws:iam::${ACCOUNT}:role/ReadOnly`;
     expect(
-      evaluatePolicy(
-        state!.document,
-        {
-          ...as('s3:GetObject', `arn:aws:s3:::${bucket.toLowerCase()}-abc123/env.tfstate`, {
-            'aws:SecureTransport': 'true',
-          }),
-          principal: { type: 'AWS', id: other },
-          context: { 'aws:PrincipalArn': other, 'aws:SecureTransport': 'true' },
-        },
-        ACCOUNT,
-      ).effect,
-    ).toBe('deny');
+      evaluateResourcePolicy(
+        deployedStack,
+        state!,
+        { action: 's3:GetObject', resource: objectArn, context: { 'aws:SecureTransport': 'true' } },
+        other,
+      ).deniedBy,
+    ).toBeDefined();
   });
 });

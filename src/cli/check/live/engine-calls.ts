@@ -4,17 +4,14 @@
  * IAM's simulator is asked about the real resources.
  */
 import type { ContractCallSource } from './index';
+import { physicalResourceIds } from './stack';
 import { contractCallsFromTemplate } from '../offline';
 
 export const engineCalls: ContractCallSource = (stack, runner) => {
-  const physicalResourceIds: Record<string, string> = {};
-  for (const r of stack.resources.values()) {
-    if (r.physicalId !== undefined) physicalResourceIds[r.logicalId] = r.physicalId;
-  }
   const found = contractCallsFromTemplate(stack.template, {
     runnerId: runner.runnerId,
     env: { account: stack.account, region: stack.region, partition: stack.partition },
-    physicalResourceIds,
+    physicalResourceIds: physicalResourceIds(stack),
   });
   return found[0]?.calls ?? [];
 };

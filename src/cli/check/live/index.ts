@@ -18,7 +18,7 @@ import {
 } from './infrastructure';
 import { evaluateCalls } from './simulate';
 import type { Proxy } from './proxy';
-import { DeployedRunner, DeployedStack, StackUsageError, readStack, resolveValue } from './stack';
+import { DeployedRunner, DeployedStack, StackUsageError, deployedTemplate, readStack } from './stack';
 import { LiveCheckUsageError } from './proxy';
 import type { CallResult, ContractCall } from '../contract';
 
@@ -150,7 +150,7 @@ function metadataIssuer(stack: DeployedStack, runner: DeployedRunner): string | 
   const raw: unknown = runner.metadata?.orchestrator?.issuer;
   if (raw === undefined) return undefined;
   try {
-    const value: unknown = resolveValue(stack, raw);
+    const value: unknown = deployedTemplate(stack).template.resolve(raw);
     return typeof value === 'string' ? value : undefined;
   } catch {
     return undefined;

@@ -1,7 +1,8 @@
 /**
  * The contract's calls, decided by AWS: `iam:SimulatePrincipalPolicy` on the deployed role, with
  * the request context each call carries. What the simulator cannot take from a role's point of
- * view is decided from the deployed policies themselves (see policy.ts):
+ * view is decided from the deployed policies themselves, by the offline engine's evaluator
+ * (../evaluator.ts) over the deployed template as the engine's resolver reads it (../resolve.ts):
  * - a web identity's `sts:AssumeRoleWithWebIdentity`: the deployed trust policy (`iam:GetRole`);
  * - the state bucket's policy and a KMS key's policy, when the stack holds them: the simulator
  *   accepts a `ResourcePolicy` only with an IAM user as `CallerArn`, never a role, so the role's
@@ -10,9 +11,11 @@
  */
 import { GetRoleCommand, SimulatePrincipalPolicyCommand, type ContextEntry } from '@aws-sdk/client-iam';
 import { CheckCallError, LiveClients, checkCall } from './aws';
-import { PolicyDecision, UndecidablePolicyError, evaluatePolicy } from './policy';
-import { DeployedRunner, DeployedStack, UnresolvableError, attribute, resolveSubString, resolveValue } from './stack';
+import { DeployedRunner, DeployedStack, deployedTemplate } from './stack';
 import type { CallResult, ContractCall } from '../contract';
+import { Evaluation, LocatedStatement, Statement, UndecidablePolicyError, evaluate } from '../evaluator';
+import { bucketPolicyOf, keyPolicyOf } from '../model';
+import { UnresolvedError } from '../resolve';
 
 type Json = any;
 
@@ -58,7 +61,8 @@ export function principalArns(runner: DeployedRunner): Record<ContractCall['prin
 
 /** A call with its `${...}` references (Fn::Sub notation) resolved against the deployed stack. */
 export function resolveCall(stack: DeployedStack, call: ContractCall): ContractCall {
-  const sub = (s: string) => resolveSubString(stack, s);
+  const { template } = deployedTemplate(stack);
+  const sub = (s: string) => (s.includes('${') ? String(template.resolve({ 'Fn::Sub': s })) : s);
   return {
     ...call,
     resource: sub(call.resource),
@@ -118,7 +122,7 @@ function result(call: ContractCall, decision: CallResult['decision'], detail: st
 
 function couldNotCheck(call: ContractCall, e: unknown): CallResult {
   if (e instanceof CheckCallError) return result(call, 'could-not-check', e.message);
-  if (e instanceof UnresolvableError || e instanceof UndecidablePolicyError) {
+  if (e instanceof UnresolvedError || e instanceof UndecidablePolicyError) {
     return result(call, 'could-not-check', (e as Error).message);
   }
   return result(call, 'could-not-check', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
@@ -137,9 +141,9 @@ function issuerOf(runner: DeployedRunner, call: ContractCall): string | undefine
 function roleOf(stack: DeployedStack, call: ContractCall): string | undefined {
   if (stack.resources.get(call.roleLogicalId)?.type !== 'AWS::IAM::Role') return undefined;
   try {
-    return attribute(stack, call.roleLogicalId, 'Arn');
+    return deployedTemplate(stack).template.arnOf(call.roleLogicalId);
   } catch (e) {
-    if (e instanceof UnresolvableError) return undefined;
+    if (e instanceof UnresolvedError) return undefined;
     throw e;
   }
 }
@@ -179,19 +183,22 @@ export async function evaluateCalls(
         const issuer = issuerOf(runner, call);
         if (issuer === undefined) return result(call, 'could-not-check', 'the issuer of the web identity is not known');
         const provider = `arn:${stack.partition}:iam::${stack.account}:oidc-provider/${issuer}`;
-        const d = evaluatePolicy(await trustPolicy(roleArn), {
+        const d = evaluate({
           action: call.action,
           resource: call.resource,
           principal: { type: 'Federated', id: provider },
           context: call.context,
+          identity: [],
+          resourcePolicy: located(await trustPolicy(roleArn), roleArn, 'trust'),
+          resourcePolicyMode: 'only',
         });
         return result(
           call,
-          d.effect === 'allow' ? 'allowed' : 'denied',
-          d.effect === 'allow'
-            ? `the deployed trust policy allows it (${d.statement})`
-            : d.effect === 'deny'
-              ? `the deployed trust policy denies it (${d.statement})`
+          d.decision,
+          d.decision === 'allowed'
+            ? `the deployed trust policy allows it (${label(d.allowedBy[0])})`
+            : d.deniedBy !== undefined
+              ? `the deployed trust policy denies it (${label(d.deniedBy)})`
               : `no statement of the deployed trust policy allows it for ${provider}`,
         );
       }
@@ -254,28 +261,19 @@ async function simulate(
   // The resource's own policy, when the stack holds it (the simulator cannot take it for a role).
   const resourcePolicy = resourcePolicyFor(stack, call.resource);
   if (resourcePolicy !== undefined) {
-    const d: PolicyDecision = evaluatePolicy(
-      resourcePolicy.document,
-      {
-        action: call.action,
-        resource: call.resource,
-        principal: { type: 'AWS', id: roleArn },
-        context: { 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': stack.account, ...call.context },
-      },
-      stack.account,
-    );
-    if (d.effect === 'deny') {
+    const d = evaluateResourcePolicy(stack, resourcePolicy, call, roleArn);
+    if (d.deniedBy !== undefined) {
       decision = 'denied';
-      detail = `${resourcePolicy.what} ${resourcePolicy.logicalId} denies it (${d.statement})`;
+      detail = `${resourcePolicy.what} ${resourcePolicy.logicalId} denies it (${label(d.deniedBy)})`;
     } else if (resourcePolicy.kind === 'key') {
-      if (d.effect === 'none') {
+      if (d.decision === 'allowed' && d.delegatedBy === undefined) {
+        decision = 'allowed';
+        detail = `${resourcePolicy.what} ${resourcePolicy.logicalId} allows the role (${label(d.allowedBy[0])})`;
+      } else if (d.delegatedBy !== undefined) {
+        detail = `${detail}; ${resourcePolicy.what} ${resourcePolicy.logicalId} lets IAM policies decide (${label(d.delegatedBy[0])})`;
+      } else {
         decision = 'denied';
         detail = `${resourcePolicy.what} ${resourcePolicy.logicalId} neither allows the role nor lets IAM policies decide`;
-      } else if (!d.viaAccount) {
-        decision = 'allowed';
-        detail = `${resourcePolicy.what} ${resourcePolicy.logicalId} allows the role (${d.statement})`;
-      } else {
-        detail = `${detail}; ${resourcePolicy.what} ${resourcePolicy.logicalId} lets IAM policies decide (${d.statement})`;
       }
     } else {
       detail = `${detail}; ${resourcePolicy.what} ${resourcePolicy.logicalId} does not deny it`;
@@ -288,33 +286,59 @@ interface ResourcePolicy {
   readonly kind: 'bucket' | 'key';
   readonly what: string;
   readonly logicalId: string;
-  readonly document: Json;
+  /** Its statements, resolved to the deployed values. */
+  readonly statements: readonly LocatedStatement[];
+}
+
+/** The Sid of a statement, else its position: what the report names it by. */
+function label(s: LocatedStatement): string {
+  return s.statement.Sid !== undefined && s.statement.Sid !== '' ? s.statement.Sid : `statement ${s.index + 1}`;
+}
+
+function located(document: Json, source: string, kind: LocatedStatement['kind']): LocatedStatement[] {
+  const statements = document?.Statement;
+  return (Array.isArray(statements) ? statements : statements === undefined ? [] : [statements]).map(
+    (statement: Statement, index: number) => ({ source, kind, index, statement }),
+  );
+}
+
+/**
+ * What a bucket or key policy says about a role's call, the role's identity policies aside (IAM's
+ * simulator decides those): `deniedBy` when it denies; for a key, `allowed` when it names the role
+ * and `delegatedBy` when it lets the account's IAM policies decide.
+ */
+export function evaluateResourcePolicy(
+  stack: Pick<DeployedStack, 'account'>,
+  policy: ResourcePolicy,
+  call: Pick<ContractCall, 'action' | 'resource' | 'context'>,
+  roleArn: string,
+): Evaluation {
+  return evaluate({
+    action: call.action,
+    resource: call.resource,
+    principal: { type: 'AWS', id: roleArn, account: stack.account },
+    context: { 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': stack.account, ...call.context },
+    identity: [],
+    resourcePolicy: policy.statements,
+    resourcePolicyMode: policy.kind === 'key' ? 'key' : 'either',
+  });
 }
 
 /** The bucket policy or key policy of a resource of the stack, resolved to deployed values. */
 export function resourcePolicyFor(stack: DeployedStack, resource: string): ResourcePolicy | undefined {
+  const model = deployedTemplate(stack);
   const bucket = /^arn:[^:]+:s3:::([^/]+)/.exec(resource)?.[1];
-  const isKey = /^arn:[^:]+:kms:/.test(resource);
-  for (const [logicalId, r] of Object.entries<Json>(stack.template?.Resources ?? {})) {
-    if (
-      bucket !== undefined &&
-      r.Type === 'AWS::S3::BucketPolicy' &&
-      resolveValue(stack, r.Properties?.Bucket) === bucket
-    ) {
-      return {
-        kind: 'bucket',
-        what: 'the bucket policy',
-        logicalId,
-        document: resolveValue(stack, r.Properties.PolicyDocument),
-      };
+  if (bucket !== undefined) {
+    const statements = bucketPolicyOf(model, bucket);
+    if (statements !== undefined) {
+      return { kind: 'bucket', what: 'the bucket policy', logicalId: statements[0]?.source ?? '', statements };
     }
-    if (isKey && r.Type === 'AWS::KMS::Key' && resolveValue(stack, { 'Fn::GetAtt': [logicalId, 'Arn'] }) === resource) {
-      return {
-        kind: 'key',
-        what: 'the key policy of',
-        logicalId,
-        document: resolveValue(stack, r.Properties?.KeyPolicy),
-      };
+  }
+  if (/^arn:[^:]+:kms:/.test(resource)) {
+    const statements = keyPolicyOf(model, resource);
+    const logicalId = model.template.logicalIdOf(resource);
+    if (statements !== undefined && logicalId !== undefined) {
+      return { kind: 'key', what: 'the key policy of', logicalId, statements };
     }
   }
   return undefined;

@@ -1,8 +1,8 @@
 /**
  * The deployed stack as the live check sees it: its outputs (each runner's RunnerCreateBody, with
  * every ARN resolved by CloudFormation), its resources (logical id to physical id) and its
- * template (runner metadata, VPC endpoints, bucket and key policies), and a resolver that turns
- * the template's references into the deployed values.
+ * template (runner metadata, VPC endpoints, bucket and key policies), resolved to the deployed
+ * values by the offline engine's resolver (../resolve.ts).
  */
 import {
   DescribeStackResourcesCommand,
@@ -12,6 +12,8 @@ import {
 import { LiveClients, checkCall } from './aws';
 import type { RunnerCreateBody } from '../../../registration/api-client';
 import { RUNNER_METADATA_KEY, RunnerMetadata } from '../../../runner-metadata';
+import type { TemplateModel } from '../model';
+import { ResolvedTemplate, resolveTemplate } from '../resolve';
 
 type Json = any;
 
@@ -97,7 +99,6 @@ export async function readStack(clients: LiveClients, name: string, runnerId?: s
       if (typeof m?.runnerId === 'string') metadataByRunner.set(m.runnerId, { logicalId, metadata: m });
     }
   }
-  const roleArnToLogicalId = new Map<string, string>();
   const base = {
     name: stack.StackName ?? name,
     stackId: stack.StackId,
@@ -107,14 +108,7 @@ export async function readStack(clients: LiveClients, name: string, runnerId?: s
     template,
     resources,
   };
-  for (const [logicalId, r] of resources) {
-    if (r.type !== 'AWS::IAM::Role') continue;
-    try {
-      roleArnToLogicalId.set(attribute(base, logicalId, 'Arn'), logicalId);
-    } catch {
-      // A role whose ARN cannot be rebuilt is not matched; its calls name it by logical id only.
-    }
-  }
+  const resolved = deployedTemplate(base).template;
 
   const candidates: DeployedRunner[] = [];
   for (const o of stack.Outputs ?? []) {
@@ -133,7 +127,7 @@ export async function readStack(clients: LiveClients, name: string, runnerId?: s
       orgId: /\(org ([^)\s]+)\)/.exec(o.Description ?? '')?.[1] ?? meta?.metadata.orgId,
       outputKey: o.OutputKey!,
       body,
-      taskManagerRoleLogicalId: meta?.logicalId ?? roleArnToLogicalId.get(auth?.role_arn),
+      taskManagerRoleLogicalId: meta?.logicalId ?? roleLogicalId(resolved, auth?.role_arn),
       metadata: meta?.metadata,
     });
   }
@@ -151,126 +145,46 @@ export async function readStack(clients: LiveClients, name: string, runnerId?: s
   return { ...base, status: stack.StackStatus ?? 'UNKNOWN', runners };
 }
 
-const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+/** The role of the template whose deployed ARN is `arn`. */
+function roleLogicalId(resolved: ResolvedTemplate, arn: unknown): string | undefined {
+  const id = typeof arn === 'string' ? resolved.logicalIdOf(arn) : undefined;
+  return id !== undefined && resolved.resources[id]?.Type === 'AWS::IAM::Role' ? id : undefined;
+}
 
-/** A template reference the resolver cannot turn into a deployed value. */
-export class UnresolvableError extends Error {}
+const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
 type StackView = Pick<
   DeployedStack,
   'name' | 'stackId' | 'partition' | 'region' | 'account' | 'template' | 'resources'
 >;
 
-function physical(stack: StackView, logicalId: string): string {
-  const r = stack.resources.get(logicalId);
-  if (r?.physicalId === undefined) throw new UnresolvableError(`resource ${logicalId} is not in the deployed stack`);
-  return r.physicalId;
-}
-
-/** `Fn::GetAtt` of the attributes the runner's policies use, from the physical id. */
-export function attribute(stack: StackView, logicalId: string, attr: string): string {
-  const r = stack.resources.get(logicalId);
-  const id = physical(stack, logicalId);
-  const { partition: p, region, account } = stack;
-  const props = stack.template?.Resources?.[logicalId]?.Properties ?? {};
-  const key = `${r?.type}.${attr}`;
-  switch (key) {
-    case 'AWS::IAM::Role.Arn': {
-      const path = props.Path === undefined ? '/' : resolveValue(stack, props.Path);
-      return `arn:${p}:iam::${account}:role${path}${id}`;
-    }
-    case 'AWS::S3::Bucket.Arn':
-      return `arn:${p}:s3:::${id}`;
-    case 'AWS::KMS::Key.Arn':
-      return id.startsWith('arn:') ? id : `arn:${p}:kms:${region}:${account}:key/${id}`;
-    case 'AWS::KMS::Key.KeyId':
-      return id.replace(/^arn:.*:key\//, '');
-    case 'AWS::ECS::Cluster.Arn':
-      return id.startsWith('arn:') ? id : `arn:${p}:ecs:${region}:${account}:cluster/${id}`;
-    case 'AWS::Logs::LogGroup.Arn':
-      return `arn:${p}:logs:${region}:${account}:log-group:${id}:*`;
-    case 'AWS::EC2::SecurityGroup.GroupId':
-      return id;
-    case 'AWS::IAM::OIDCProvider.Arn':
-    case 'AWS::SecretsManager::Secret.Id':
-    case 'AWS::SNS::Topic.TopicArn':
-      return id;
-    default:
-      if (id.startsWith('arn:') && attr === 'Arn') return id;
-      throw new UnresolvableError(`Fn::GetAtt ${logicalId}.${attr} (${r?.type}) is not resolved by the live check`);
+/** The deployed stack's `PhysicalResourceId` of each resource, by logical id. */
+export function physicalResourceIds(stack: Pick<StackView, 'resources'>): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const r of stack.resources.values()) {
+    if (r.physicalId !== undefined) ids[r.logicalId] = r.physicalId;
   }
+  return ids;
 }
 
-function pseudo(stack: StackView, name: string): string | undefined {
-  switch (name) {
-    case 'AWS::Partition':
-      return stack.partition;
-    case 'AWS::Region':
-      return stack.region;
-    case 'AWS::AccountId':
-      return stack.account;
-    case 'AWS::URLSuffix':
-      return stack.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-    case 'AWS::StackName':
-      return stack.name;
-    case 'AWS::StackId':
-      return stack.stackId;
-    case 'AWS::NoValue':
-      return undefined;
-    default:
-      return undefined;
+const models = new WeakMap<object, TemplateModel>();
+
+/**
+ * The deployed template, resolved by the offline engine's resolver to the deployed values (its
+ * strict mode: a reference it cannot resolve exactly throws `UnresolvedError`), as a model
+ * whose bucket, key and trust policies the engine's evaluator decides.
+ */
+export function deployedTemplate(stack: StackView): TemplateModel {
+  let model = models.get(stack);
+  if (model === undefined) {
+    const template = resolveTemplate(
+      stack.template,
+      { account: stack.account, region: stack.region, partition: stack.partition },
+      physicalResourceIds(stack),
+      { strict: true, stackName: stack.name, stackId: stack.stackId },
+    );
+    model = { template, runners: [] };
+    models.set(stack, model);
   }
-}
-
-/** Resolves `${AWS::Region}`, `${Logical}` and `${Logical.Attr}` references in a string (Fn::Sub notation). */
-export function resolveSubString(stack: StackView, text: string, vars: Record<string, Json> = {}): string {
-  return text.replace(/\$\{([^}!]+)\}/g, (_m, ref: string) => {
-    if (ref in vars) return String(resolveValue(stack, vars[ref]));
-    const p = pseudo(stack, ref);
-    if (p !== undefined) return p;
-    if (ref.startsWith('AWS::')) throw new UnresolvableError(`\${${ref}} is not resolved by the live check`);
-    const dot = ref.indexOf('.');
-    return dot < 0 ? refOf(stack, ref) : attribute(stack, ref.slice(0, dot), ref.slice(dot + 1));
-  });
-}
-
-function refOf(stack: StackView, logicalId: string): string {
-  const p = pseudo(stack, logicalId);
-  if (p !== undefined) return p;
-  const params = stack.template?.Parameters ?? {};
-  if (logicalId in params) throw new UnresolvableError(`parameter ${logicalId} is not resolved by the live check`);
-  return physical(stack, logicalId);
-}
-
-/** Resolves a template value (Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split) to its deployed value. */
-export function resolveValue(stack: StackView, value: Json): Json {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map((v) => resolveValue(stack, v));
-  if (value === null || typeof value !== 'object') return value;
-  const keys = Object.keys(value);
-  if (keys.length === 1) {
-    const [fn] = keys;
-    const arg = value[fn];
-    switch (fn) {
-      case 'Ref':
-        return refOf(stack, arg);
-      case 'Fn::GetAtt': {
-        const [id, attr] = Array.isArray(arg) ? arg : String(arg).split('.');
-        return attribute(stack, id, attr);
-      }
-      case 'Fn::Sub':
-        return Array.isArray(arg) ? resolveSubString(stack, arg[0], arg[1] ?? {}) : resolveSubString(stack, arg);
-      case 'Fn::Join':
-        return (resolveValue(stack, arg[1]) as Json[]).map(String).join(arg[0]);
-      case 'Fn::Select':
-        return (resolveValue(stack, arg[1]) as Json[])[Number(resolveValue(stack, arg[0]))];
-      case 'Fn::Split':
-        return String(resolveValue(stack, arg[1])).split(arg[0]);
-      default:
-        if (fn.startsWith('Fn::') || fn === 'Condition') {
-          throw new UnresolvableError(`${fn} is not resolved by the live check`);
-        }
-    }
-  }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(stack, v)]));
+  return model;
 }
