@@ -15,6 +15,7 @@ import type { IEcsRunner } from '../i-ecs-runner';
 import { tagManagedBy } from '../managed-by';
 import { appSingleton, stackSingleton } from '../singletons';
 import * as v from '../validation';
+import { ALARMS, AlarmContext, DEFAULT_STATE_BUCKET_SIZE_THRESHOLD, stateBucketSizeMetric } from './alarms';
 
 /** CloudWatch namespace of the job metrics. */
 const NAMESPACE = 'PlatformOrchestrator/EcsRunner';
@@ -100,103 +101,6 @@ const JOB_METRIC_FILTERS: { readonly [metricName: string]: string } = {
   JobsNotStartedCannotPullContainer: reasonPattern('CannotPullContainerError'),
   JobsNotStartedResourceInitialization: reasonPattern('ResourceInitializationError'),
 };
-
-/** Default of `stateBucketSizeThresholdBytes`: 5 GiB. */
-const DEFAULT_STATE_BUCKET_SIZE_THRESHOLD = 5 * 1024 ** 3;
-
-/** What an alarm entry may read: the monitoring being built and its resolved settings. */
-interface AlarmContext {
-  readonly monitoring: RunnerMonitoring;
-  readonly props: RunnerMonitoringProps;
-  readonly runnerId: string;
-  readonly eventsLogGroupName: string;
-  readonly failedJobsThreshold: number;
-  readonly sizeThreshold: number;
-}
-
-/**
- * One alarm of {@link RunnerMonitoring}. Every alarm evaluates one period, alarms on one
- * breaching datapoint, treats missing data as not breaching and notifies the topic on ALARM and OK.
- */
-interface AlarmSpec {
-  /** Construct id (a public contract: it decides the logical id). */
-  readonly id: string;
-  /** Only create the alarm when this holds. @default - always */
-  readonly when?: (c: AlarmContext) => boolean;
-  readonly metric: (c: AlarmContext) => cloudwatch.IMetric;
-  readonly threshold: (c: AlarmContext) => number;
-  /** @default GREATER_THAN_OR_EQUAL_TO_THRESHOLD */
-  readonly comparison?: cloudwatch.ComparisonOperator;
-  /** Sentences of the alarm description (joined with spaces): what happened, what to check first, common causes. */
-  readonly description: (c: AlarmContext) => string[];
-}
-
-/** The alarms of a RunnerMonitoring, in creation order. A new alarm is one entry here. */
-const ALARMS: readonly AlarmSpec[] = [
-  {
-    id: 'JobsFailedAlarm',
-    metric: (c) => c.monitoring.metric('JobsFailed'),
-    threshold: (c) => c.failedJobsThreshold,
-    description: (c) => [
-      `${Token.isUnresolved(c.failedJobsThreshold) ? 'failedJobsThreshold' : c.failedJobsThreshold} or more jobs of Platform Orchestrator runner ${c.runnerId} exited with a non-zero code within 5 minutes.`,
-      "Check first: the failed deployment's logs in the orchestrator (jobs stream their logs to it, not to CloudWatch Logs);",
-      `the stopped-task events, with exit codes and task ids, are in ${c.eventsLogGroupName}.`,
-      'Common causes: Terraform plan or apply errors, missing permissions of the task role, a state lock held by another job.',
-    ],
-  },
-  {
-    id: 'JobsNotStartedAlarm',
-    metric: (c) => c.monitoring.metric('JobsNotStarted'),
-    threshold: () => 1,
-    description: (c) => [
-      `A job of Platform Orchestrator runner ${c.runnerId} stopped before its containers started (stopCode TaskFailedToStart).`,
-      `Check first: detail.stoppedReason of the event in ${c.eventsLogGroupName} (the dashboard splits the reasons).`,
-      'CannotPullContainerError: the image is unreachable (wrong image, no NAT or ECR/S3 VPC endpoints, execution role cannot pull).',
-      'ResourceInitializationError: secrets or SSM parameters are unreachable (execution role, KMS key policy, VPC endpoints).',
-      'Otherwise: subnets without free IP addresses, Fargate capacity or quotas.',
-    ],
-  },
-  {
-    id: 'StateBucketSizeAlarm',
-    metric: (c) => stateBucketSizeMetric(c.props.runner, 'StandardStorage'),
-    threshold: (c) => c.sizeThreshold,
-    comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    description: (c) => {
-      const bucketName = c.props.runner.stateBucket.bucketName;
-      return [
-        `The Terraform state bucket ${bucketName} of Platform Orchestrator runner ${c.runnerId} holds more than ${describeBytes(c.sizeThreshold)} in S3 Standard (daily S3 storage metric).`,
-        `Check first: aws s3 ls s3://${bucketName} --recursive --summarize, and S3 Storage Lens for noncurrent versions.`,
-        'Common causes: noncurrent state versions piling up (check the lifecycle rules), states embedding large data (rendered files, archives), leftover environments.',
-        'Raise stateBucketSizeThresholdBytes if the growth is expected.',
-      ];
-    },
-  },
-  {
-    id: 'RegistrationErrorsAlarm',
-    when: (c) => c.props.registrationFunction !== undefined,
-    metric: (c) =>
-      c.props.registrationFunction!.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-    threshold: () => 1,
-    description: (c) => [
-      `The registration function ${c.props.registrationFunction!.functionName} of Platform Orchestrator runner ${c.runnerId} failed at least once within 5 minutes:`,
-      'the orchestrator may not have the runner as deployed.',
-      "Check first: the function's log group (its logging configuration; the EcsRunner registration handler logs to /platform-orchestrator/registration/<stack UUID>/handler) for the API response",
-      '(401 or 403: the API token; 404: the organization; 409: runner id taken or runner still in use; 400: body rejected), and the CloudFormation stack events.',
-    ],
-  },
-];
-
-/** The state bucket's daily size metric of one storage class (namespace AWS/S3). */
-function stateBucketSizeMetric(runner: IEcsRunner, storageType: string, label?: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/S3',
-    metricName: 'BucketSizeBytes',
-    dimensionsMap: { BucketName: runner.stateBucket.bucketName, StorageType: storageType },
-    statistic: cloudwatch.Stats.AVERAGE,
-    period: Duration.days(1),
-    label,
-  });
-}
 
 /** Options of {@link RunnerMonitoring}, also accepted by `EcsRunner.addMonitoring`. */
 export interface RunnerMonitoringOptions {
@@ -422,9 +326,10 @@ export class RunnerMonitoring extends Construct {
     const action = new cloudwatchActions.SnsAction(this.topic);
     const sizeThreshold = props.stateBucketSizeThresholdBytes ?? DEFAULT_STATE_BUCKET_SIZE_THRESHOLD;
     const context: AlarmContext = {
-      monitoring: this,
-      props,
+      runner: props.runner,
       runnerId,
+      jobMetric: (metricName) => this.metric(metricName),
+      registrationFunction: props.registrationFunction,
       eventsLogGroupName: logGroup.logGroupName,
       failedJobsThreshold: props.failedJobsThreshold ?? 1,
       sizeThreshold,
@@ -681,12 +586,6 @@ export class RunnerMonitoring extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }),
     );
   }
-}
-
-function describeBytes(bytes: number): string {
-  if (Token.isUnresolved(bytes)) return 'the threshold';
-  const gib = bytes / 1024 ** 3;
-  return gib >= 1 ? `${Number(gib.toFixed(2))} GiB` : `${bytes} bytes`;
 }
 
 function validateProps(props: RunnerMonitoringProps): void {
