@@ -22,10 +22,7 @@ function moduleLevelState(fileName: string, text: string): string[] {
   for (const statement of source.statements) {
     if (!ts.isVariableStatement(statement)) continue;
     const list = statement.declarationList;
-    if (
-      (list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const | ts.NodeFlags.Using)) === 0 ||
-      list.flags & ts.NodeFlags.Let
-    ) {
+    if ((list.flags & ts.NodeFlags.Const) === 0) {
       report(statement, 'module-level let/var');
       continue;
     }
