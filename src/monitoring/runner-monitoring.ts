@@ -185,7 +185,7 @@ export interface RunnerMonitoringProps extends RunnerMonitoringOptions {
 }
 
 /**
- * Opt-in monitoring of an {@link EcsRunner}: job outcome metrics, alarms to an SNS topic, and a
+ * Opt-in monitoring of an `EcsRunner` (any `IEcsRunner`): job outcome metrics, alarms to an SNS topic, and a
  * section on the stack's runner dashboard (one dashboard per stack, shared by its monitored
  * runners).
  *
