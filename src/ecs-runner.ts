@@ -15,6 +15,7 @@ import { checkJobSecrets, grantJobSecrets, jobSecretArns } from './identity/job-
 import { RunnerRoles } from './identity/runner-roles';
 import { checkSubnetsInVpc } from './networking/subnets-in-vpc';
 import { RunnerVpc } from './networking/runner-vpc';
+import type { IEcsRunner } from './i-ecs-runner';
 import { claimRunnerId } from './runner-ids';
 import { MANAGED_BY, tagManagedBy } from './managed-by';
 import { Orchestrator } from './orchestrator';
@@ -439,6 +440,9 @@ export interface EcsRunnerProps {
   readonly requiredTagKeys?: string[];
 }
 
+/** Construct id of the RunnerMonitoring that `addMonitoring` adds (a public contract: it decides logical ids). */
+const MONITORING_ID = 'Monitoring';
+
 /**
  * A serverless ECS runner for the Platform Orchestrator.
  *
@@ -447,7 +451,7 @@ export interface EcsRunnerProps {
  * execution and task roles, keeping Terraform state in the runner's S3 bucket.
  * `registrationBody` (also a stack output) is what to register with the orchestrator.
  */
-export class EcsRunner extends Construct implements ec2.IConnectable {
+export class EcsRunner extends Construct implements IEcsRunner, ec2.IConnectable {
   /**
    * The value of the `ManagedBy` tag on every resource the library creates (also exported as
    * `MANAGED_BY` for TypeScript; this static is what the other jsii languages see).
@@ -773,10 +777,19 @@ export class EcsRunner extends Construct implements ec2.IConnectable {
    * (`PlatformOrchestratorRunnersDashboard`) for this runner's jobs and state (see
    * {@link RunnerMonitoring}). The topic and the events log group are encrypted with the runner's
    * key when it has one, and the registration handler's errors are alarmed on when the runner
-   * registers itself.
+   * registers itself. Call it once per runner: a second call is an error (its options would
+   * otherwise be silently ignored, and a second monitoring would count every job twice).
    */
   public addMonitoring(options: RunnerMonitoringOptions = {}): RunnerMonitoring {
-    return new RunnerMonitoring(this, 'Monitoring', {
+    const existing = this.node.tryFindChild(MONITORING_ID);
+    if (existing !== undefined) {
+      throw new EcsRunnerValidationError(
+        'addMonitoring',
+        existing.node.path,
+        'one addMonitoring() call per runner: keep the RunnerMonitoring the first call returned and pass every option to that call',
+      );
+    }
+    return new RunnerMonitoring(this, MONITORING_ID, {
       ...options,
       runner: this,
       encryptionKey: options.encryptionKey ?? this.encryptionKey,

@@ -1,4 +1,5 @@
 export * from './ecs-runner';
+export { IEcsRunner } from './i-ecs-runner';
 export { RunnerErrors } from './errors';
 export { ContainerInsightsMode } from './compute/runner-cluster';
 export * from './orchestrator';

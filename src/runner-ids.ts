@@ -1,9 +1,18 @@
 import { Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EcsRunnerValidationError } from './errors';
+import { appSingleton } from './singletons';
 
-/** The runners of each app, by `<orgId>/<runnerId>`: the construct path of the first one. */
-const RUNNERS_OF_APP = new WeakMap<Construct, Map<string, string>>();
+/**
+ * The runners of an app, by `<orgId>/<runnerId>`: the construct path of the first one. A construct
+ * at the root of the app (it synthesizes nothing), so the app's tree keeps the record, not module state.
+ */
+class RunnerIdsOfApp extends Construct {
+  public readonly claimed = new Map<string, string>();
+}
+
+/** Construct id of the app's runner-id record, a child of the app (synthesizes nothing). */
+const RUNNER_IDS_ID = 'PlatformOrchestratorRunnerIds';
 
 /**
  * A runner id is unique in its orchestrator organization, wherever the stacks deploy: two runners
@@ -13,12 +22,12 @@ const RUNNERS_OF_APP = new WeakMap<Construct, Map<string, string>>();
  */
 export function claimRunnerId(runner: Construct, orgId: string, runnerId: string): void {
   if (Token.isUnresolved(orgId) || Token.isUnresolved(runnerId)) return;
-  const root = runner.node.root;
-  let claimed = RUNNERS_OF_APP.get(root);
-  if (claimed === undefined) {
-    claimed = new Map();
-    RUNNERS_OF_APP.set(root, claimed);
-  }
+  const claimed = appSingleton(
+    runner,
+    RUNNER_IDS_ID,
+    RunnerIdsOfApp,
+    (root, id) => new RunnerIdsOfApp(root, id),
+  ).claimed;
   const key = `${orgId}/${runnerId}`;
   const first = claimed.get(key);
   if (first !== undefined && first !== runner.node.path) {

@@ -91,7 +91,7 @@ export function grantJobSecrets(secrets: Record<string, ecs.Secret>, executionRo
 }
 
 /** Actions a `grantRead` adds on a resource ARN that the reference gives no resource type. */
-const NO_RESOURCE_TYPE_ACTIONS = new Set(['ssm:DescribeParameters']);
+const NO_RESOURCE_TYPE_ACTIONS: ReadonlySet<string> = new Set(['ssm:DescribeParameters']);
 
 /** The role, as a grantee whose identity-policy statements lose the given actions. */
 class ActionFilteringPrincipal implements iam.IPrincipal {

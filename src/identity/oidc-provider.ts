@@ -1,8 +1,8 @@
 import { createHash } from 'crypto';
-import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { tagManagedBy } from '../managed-by';
+import { stackSingleton } from '../singletons';
 
 /** The audience the orchestrator puts in its OIDC tokens for AWS. */
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -29,13 +29,12 @@ export class PlatformOrchestratorOidcProvider extends Construct {
    * @param issuer the issuer host (and optional path) without scheme, e.g. `oidc.humanitec.dev`
    */
   public static forIssuer(scope: Construct, issuer: string): PlatformOrchestratorOidcProvider {
-    const stack = Stack.of(scope);
-    const id = providerId(issuer);
-    const existing = stack.node.tryFindChild(id);
-    if (existing instanceof PlatformOrchestratorOidcProvider) {
-      return existing;
-    }
-    return new PlatformOrchestratorOidcProvider(stack, id, issuer);
+    return stackSingleton(
+      scope,
+      providerId(issuer),
+      PlatformOrchestratorOidcProvider,
+      (stack, id) => new PlatformOrchestratorOidcProvider(stack, id, issuer),
+    );
   }
 
   /** The ARN of the provider. */

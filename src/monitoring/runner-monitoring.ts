@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,23 +8,20 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { allowLogsToUseKey, pseudoParameters, readable } from '../encryption/log-group-key';
-import type { EcsRunner } from '../ecs-runner';
 import { EcsRunnerValidationError } from '../errors';
+import type { IEcsRunner } from '../i-ecs-runner';
+import { tagManagedBy } from '../managed-by';
+import { appSingleton, stackSingleton } from '../singletons';
 import * as v from '../validation';
-
-/** Same value as `MANAGED_BY` in ecs-runner.ts (not imported: this module only imports EcsRunner as a type). */
-const MANAGED_BY_TAG = 'platform-orchestrator-ecs-runner';
+import { ALARMS, AlarmContext, DEFAULT_STATE_BUCKET_SIZE_THRESHOLD, stateBucketSizeMetric } from './alarms';
 
 /** CloudWatch namespace of the job metrics. */
 const NAMESPACE = 'PlatformOrchestrator/EcsRunner';
 
 /** Construct id of the stack's runner dashboard (a public contract: it decides the logical id). */
 const DASHBOARD_ID = 'PlatformOrchestratorRunnersDashboard';
-
-/** The `dashboardName` a RunnerMonitoring gave each stack's runner dashboard. */
-const DASHBOARD_NAMES = new WeakMap<cloudwatch.Dashboard, string>();
 
 /**
  * Containers of a job whose exit codes the filters inspect (`containers[0]` to `containers[2]`).
@@ -34,8 +31,23 @@ const MAX_CONTAINERS = 3;
 
 const STOPPED = '$.detail.lastStatus = "STOPPED"';
 
-/** Runners that already have a RunnerMonitoring: a second one would count every job twice. */
-const MONITORED = new WeakSet<object>();
+/** Construct id of the app's monitoring record, a child of the app (synthesizes nothing). */
+const MONITORING_RECORD_ID = 'PlatformOrchestratorRunnerMonitoring';
+
+/**
+ * What the RunnerMonitorings of an app must agree on, kept in the app's tree (not in module
+ * state): the monitored runners (a second monitoring would count every job twice), by construct
+ * path, with the path of their monitoring; and the name each stack's runner dashboard was given,
+ * by the dashboard's construct path.
+ */
+class MonitoringRecord extends Construct {
+  public readonly monitoringOf = new Map<string, string>();
+  public readonly dashboardNameOf = new Map<string, string>();
+}
+
+function monitoringRecord(scope: IConstruct): MonitoringRecord {
+  return appSingleton(scope, MONITORING_RECORD_ID, MonitoringRecord, (root, id) => new MonitoringRecord(root, id));
+}
 
 function containerIndexes(): number[] {
   return Array.from({ length: MAX_CONTAINERS }, (_, i) => i);
@@ -169,11 +181,11 @@ export interface RunnerMonitoringOptions {
 /** Properties of {@link RunnerMonitoring}. */
 export interface RunnerMonitoringProps extends RunnerMonitoringOptions {
   /** The runner to monitor. */
-  readonly runner: EcsRunner;
+  readonly runner: IEcsRunner;
 }
 
 /**
- * Opt-in monitoring of an {@link EcsRunner}: job outcome metrics, alarms to an SNS topic, and a
+ * Opt-in monitoring of an `EcsRunner` (any `IEcsRunner`): job outcome metrics, alarms to an SNS topic, and a
  * section on the stack's runner dashboard (one dashboard per stack, shared by its monitored
  * runners).
  *
@@ -222,22 +234,24 @@ export class RunnerMonitoring extends Construct {
   /** The stack's runner dashboard, which holds this runner's section; unless `dashboard` is false. */
   public readonly dashboard?: cloudwatch.Dashboard;
 
-  private readonly runner: EcsRunner;
+  private readonly runner: IEcsRunner;
 
   constructor(scope: Construct, id: string, props: RunnerMonitoringProps) {
     super(scope, id);
     validateProps(props);
-    if (MONITORED.has(props.runner)) {
+    const monitored = monitoringRecord(props.runner);
+    const other = monitored.monitoringOf.get(props.runner.node.path);
+    if (other !== undefined) {
       throw new EcsRunnerValidationError(
         'runner',
         props.runner.node.path,
-        'a runner that no other RunnerMonitoring monitors (its metrics would count every job twice)',
+        `a runner that no other RunnerMonitoring monitors (${other} already does: its metrics would count every job twice)`,
       );
     }
     const stack = Stack.of(this);
     // The stack's shared dashboard first: a dashboardName that conflicts fails before anything is created.
     const dashboard = (props.dashboard ?? true) ? stackDashboard(stack, props.dashboardName) : undefined;
-    MONITORED.add(props.runner);
+    monitored.monitoringOf.set(props.runner.node.path, this.node.path);
     this.runner = props.runner;
     const runnerId = props.runner.runnerId;
 
@@ -308,87 +322,46 @@ export class RunnerMonitoring extends Construct {
       });
     }
 
-    // Alarms.
+    // Alarms: one entry of ALARMS each, in that order.
     const action = new cloudwatchActions.SnsAction(this.topic);
-    const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
-      const created = new cloudwatch.Alarm(this, alarmId, alarmProps);
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      return created;
+    const sizeThreshold = props.stateBucketSizeThresholdBytes ?? DEFAULT_STATE_BUCKET_SIZE_THRESHOLD;
+    const context: AlarmContext = {
+      runner: props.runner,
+      runnerId,
+      jobMetric: (metricName) => this.metric(metricName),
+      registrationFunction: props.registrationFunction,
+      eventsLogGroupName: logGroup.logGroupName,
+      failedJobsThreshold: props.failedJobsThreshold ?? 1,
+      sizeThreshold,
     };
-    const eventsLogGroupName = logGroup.logGroupName;
-    const failedJobsThreshold = props.failedJobsThreshold ?? 1;
-    this.jobsFailedAlarm = alarm('JobsFailedAlarm', {
-      alarmDescription: [
-        `${Token.isUnresolved(failedJobsThreshold) ? 'failedJobsThreshold' : failedJobsThreshold} or more jobs of Platform Orchestrator runner ${runnerId} exited with a non-zero code within 5 minutes.`,
-        "Check first: the failed deployment's logs in the orchestrator (jobs stream their logs to it, not to CloudWatch Logs);",
-        `the stopped-task events, with exit codes and task ids, are in ${eventsLogGroupName}.`,
-        'Common causes: Terraform plan or apply errors, missing permissions of the task role, a state lock held by another job.',
-      ].join(' '),
-      metric: this.metric('JobsFailed'),
-      threshold: failedJobsThreshold,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.jobsNotStartedAlarm = alarm('JobsNotStartedAlarm', {
-      alarmDescription: [
-        `A job of Platform Orchestrator runner ${runnerId} stopped before its containers started (stopCode TaskFailedToStart).`,
-        `Check first: detail.stoppedReason of the event in ${eventsLogGroupName} (the dashboard splits the reasons).`,
-        'CannotPullContainerError: the image is unreachable (wrong image, no NAT or ECR/S3 VPC endpoints, execution role cannot pull).',
-        'ResourceInitializationError: secrets or SSM parameters are unreachable (execution role, KMS key policy, VPC endpoints).',
-        'Otherwise: subnets without free IP addresses, Fargate capacity or quotas.',
-      ].join(' '),
-      metric: this.metric('JobsNotStarted'),
-      threshold: 1,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const sizeThreshold = props.stateBucketSizeThresholdBytes ?? 5 * 1024 ** 3;
-    const bucketName = props.runner.stateBucket.bucketName;
-    this.stateBucketSizeAlarm = alarm('StateBucketSizeAlarm', {
-      alarmDescription: [
-        `The Terraform state bucket ${bucketName} of Platform Orchestrator runner ${runnerId} holds more than ${describeBytes(sizeThreshold)} in S3 Standard (daily S3 storage metric).`,
-        `Check first: aws s3 ls s3://${bucketName} --recursive --summarize, and S3 Storage Lens for noncurrent versions.`,
-        'Common causes: noncurrent state versions piling up (check the lifecycle rules), states embedding large data (rendered files, archives), leftover environments.',
-        'Raise stateBucketSizeThresholdBytes if the growth is expected.',
-      ].join(' '),
-      metric: this.stateBucketSizeMetric('StandardStorage'),
-      threshold: sizeThreshold,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.alarms = [this.jobsFailedAlarm, this.jobsNotStartedAlarm, this.stateBucketSizeAlarm];
-    if (props.registrationFunction) {
-      const fn = props.registrationFunction;
-      this.registrationErrorsAlarm = alarm('RegistrationErrorsAlarm', {
-        alarmDescription: [
-          `The registration function ${fn.functionName} of Platform Orchestrator runner ${runnerId} failed at least once within 5 minutes:`,
-          'the orchestrator may not have the runner as deployed.',
-          "Check first: the function's log group (its logging configuration; the EcsRunner registration handler logs to /platform-orchestrator/registration/<stack UUID>/handler) for the API response",
-          '(401 or 403: the API token; 404: the organization; 409: runner id taken or runner still in use; 400: body rejected), and the CloudFormation stack events.',
-        ].join(' '),
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
+    const created: { [id: string]: cloudwatch.Alarm } = {};
+    for (const spec of ALARMS) {
+      if (spec.when !== undefined && !spec.when(context)) continue;
+      const alarm = new cloudwatch.Alarm(this, spec.id, {
+        alarmDescription: spec.description(context).join(' '),
+        metric: spec.metric(context),
+        threshold: spec.threshold(context),
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator: spec.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      this.alarms.push(this.registrationErrorsAlarm);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      created[spec.id] = alarm;
     }
+    this.alarms = Object.values(created);
+    this.jobsFailedAlarm = created.JobsFailedAlarm;
+    this.jobsNotStartedAlarm = created.JobsNotStartedAlarm;
+    this.stateBucketSizeAlarm = created.StateBucketSizeAlarm;
+    this.registrationErrorsAlarm = created.RegistrationErrorsAlarm;
 
     if (dashboard) {
       this.addDashboardSection(dashboard, sizeThreshold);
       this.dashboard = dashboard;
     }
 
-    Tags.of(this).add('ManagedBy', MANAGED_BY_TAG);
+    tagManagedBy(this);
   }
 
   /**
@@ -412,17 +385,6 @@ export class RunnerMonitoring extends Construct {
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(5),
       ...props,
-    });
-  }
-
-  private stateBucketSizeMetric(storageType: string, label?: string): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/S3',
-      metricName: 'BucketSizeBytes',
-      dimensionsMap: { BucketName: this.runner.stateBucket.bucketName, StorageType: storageType },
-      statistic: cloudwatch.Stats.AVERAGE,
-      period: Duration.days(1),
-      label,
     });
   }
 
@@ -600,8 +562,8 @@ export class RunnerMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'State bucket size (bytes, daily)',
         left: [
-          this.stateBucketSizeMetric('StandardStorage', 'S3 Standard'),
-          this.stateBucketSizeMetric('StandardIAStorage', 'S3 Standard-IA (noncurrent versions)'),
+          stateBucketSizeMetric(this.runner, 'StandardStorage', 'S3 Standard'),
+          stateBucketSizeMetric(this.runner, 'StandardIAStorage', 'S3 Standard-IA (noncurrent versions)'),
         ],
         leftAnnotations: [{ value: sizeThreshold, label: 'alarm threshold' }],
         width: 8,
@@ -624,12 +586,6 @@ export class RunnerMonitoring extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }),
     );
   }
-}
-
-function describeBytes(bytes: number): string {
-  if (Token.isUnresolved(bytes)) return 'the threshold';
-  const gib = bytes / 1024 ** 3;
-  return gib >= 1 ? `${Number(gib.toFixed(2))} GiB` : `${bytes} bytes`;
 }
 
 function validateProps(props: RunnerMonitoringProps): void {
@@ -703,13 +659,15 @@ function validateProps(props: RunnerMonitoringProps): void {
  * order (tokens compare by their string form).
  */
 function stackDashboard(stack: Stack, dashboardName: string | undefined): cloudwatch.Dashboard {
-  const existing = stack.node.tryFindChild(DASHBOARD_ID);
-  const dashboard =
-    existing instanceof cloudwatch.Dashboard
-      ? existing
-      : new cloudwatch.Dashboard(stack, DASHBOARD_ID, { defaultInterval: Duration.days(7) });
+  const dashboard = stackSingleton(
+    stack,
+    DASHBOARD_ID,
+    cloudwatch.Dashboard,
+    (parent, id) => new cloudwatch.Dashboard(parent, id, { defaultInterval: Duration.days(7) }),
+  );
   if (dashboardName !== undefined) {
-    const named = DASHBOARD_NAMES.get(dashboard);
+    const names = monitoringRecord(stack).dashboardNameOf;
+    const named = names.get(dashboard.node.path);
     if (named !== undefined && named !== dashboardName) {
       throw new EcsRunnerValidationError(
         'dashboardName',
@@ -717,7 +675,7 @@ function stackDashboard(stack: Stack, dashboardName: string | undefined): cloudw
         `"${named}", the name another RunnerMonitoring of this stack gave the stack's runner dashboard (monitored runners of a stack share one dashboard), or no dashboardName`,
       );
     }
-    DASHBOARD_NAMES.set(dashboard, dashboardName);
+    names.set(dashboard.node.path, dashboardName);
     (dashboard.node.defaultChild as cloudwatch.CfnDashboard).dashboardName = dashboardName;
   }
   return dashboard;
@@ -729,24 +687,27 @@ function stackDashboard(stack: Stack, dashboardName: string | undefined): cloudw
  * 10 resource policies per account and region, so one per runner would cap monitored runners.
  */
 function eventsLogsResourcePolicy(stack: Stack): logs.ResourcePolicy {
-  const id = 'PlatformOrchestratorRunnerEventsLogsPolicy';
-  const existing = stack.node.tryFindChild(id);
-  if (existing instanceof logs.ResourcePolicy) return existing;
-  return new logs.ResourcePolicy(stack, id, {
-    policyStatements: [
-      new iam.PolicyStatement({
-        sid: 'EventBridgeToRunnerEventsLogGroups',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [
-          stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: '/aws/events/platform-orchestrator/*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  return stackSingleton(
+    stack,
+    'PlatformOrchestratorRunnerEventsLogsPolicy',
+    logs.ResourcePolicy,
+    (parent, id) =>
+      new logs.ResourcePolicy(parent, id, {
+        policyStatements: [
+          new iam.PolicyStatement({
+            sid: 'EventBridgeToRunnerEventsLogGroups',
+            principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+            actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            resources: [
+              stack.formatArn({
+                service: 'logs',
+                resource: 'log-group',
+                resourceName: '/aws/events/platform-orchestrator/*',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ],
           }),
         ],
       }),
-    ],
-  });
+  );
 }

@@ -767,7 +767,7 @@ export interface FieldDifference {
 }
 
 /** Fields the orchestrator sets itself: never compared. */
-const READ_ONLY_FIELDS = new Set(['org_id', 'created_at', 'updated_at']);
+const READ_ONLY_FIELDS: ReadonlySet<string> = new Set(['org_id', 'created_at', 'updated_at']);
 
 /**
  * The leaf fields of a runner body: primitives, and arrays of primitives as a whole, keyed by

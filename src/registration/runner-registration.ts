@@ -17,6 +17,7 @@ import {
   REGULATORY_PACKS,
 } from '../acknowledgements';
 import { EcsRunnerValidationError } from '../errors';
+import { stackSingleton } from '../singletons';
 import { tagManagedBy } from '../managed-by';
 import { applyRoleGovernance } from '../identity/role-governance';
 import * as v from '../validation';
@@ -260,9 +261,13 @@ class ManagedPolicyRole extends iam.Role {
 /** The stack's one registration provider; created by the first registration. */
 class RegistrationProvider extends Construct {
   public static of(scope: Construct, boundary: iam.IManagedPolicy | undefined, rolePath: string | undefined) {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(PROVIDER_ID) as RegistrationProvider | undefined;
-    if (existing === undefined) return new RegistrationProvider(stack, PROVIDER_ID, boundary, rolePath);
+    // A provider just created has the caller's boundary and path, so the checks below pass.
+    const existing = stackSingleton(
+      scope,
+      PROVIDER_ID,
+      RegistrationProvider,
+      (stack, id) => new RegistrationProvider(stack, id, boundary, rolePath),
+    );
     const boundaryArn = boundary?.managedPolicyArn;
     if (boundaryArn !== existing.boundaryArn) {
       throw new EcsRunnerValidationError(

@@ -11,6 +11,7 @@ import {
   REGULATORY_PACKS,
 } from '../acknowledgements';
 import { EcsRunnerValidationError } from '../errors';
+import { stackSingleton } from '../singletons';
 import { tagManagedBy } from '../managed-by';
 
 /** Where and how the state bucket is replicated for disaster recovery. */
@@ -310,10 +311,12 @@ export class RunnerAccessLogsBucket extends Construct {
    * value (whatever their order); without any, it is 365 days.
    */
   public static forStack(scope: Construct, retentionDays: number | undefined): s3.IBucket {
-    const stack = Stack.of(scope);
-    const id = 'PlatformOrchestratorRunnerAccessLogs';
-    const found = stack.node.tryFindChild(id);
-    const shared = found instanceof RunnerAccessLogsBucket ? found : new RunnerAccessLogsBucket(stack, id);
+    const shared = stackSingleton(
+      scope,
+      'PlatformOrchestratorRunnerAccessLogs',
+      RunnerAccessLogsBucket,
+      (stack, id) => new RunnerAccessLogsBucket(stack, id),
+    );
     if (retentionDays !== undefined) {
       if (shared.retentionDays !== undefined && shared.retentionDays !== retentionDays) {
         throw new EcsRunnerValidationError(

@@ -792,6 +792,36 @@ describe('RunnerMonitoring', () => {
       expectValidationError(() => new RunnerMonitoring(stack, 'Monitoring2', { runner }), 'runner');
     });
 
+    test('addMonitoring twice is an error naming addMonitoring, not a construct-id collision', () => {
+      // GIVEN a runner monitored through addMonitoring
+      const { runner } = fixture();
+      const first = runner.addMonitoring();
+
+      // WHEN it is called again
+      const error = expectValidationError(
+        () => runner.addMonitoring({ alarmEmails: ['ops@example.com'] }),
+        'addMonitoring',
+      );
+
+      // THEN the message names the first monitoring, and that monitoring is untouched
+      expect(error.message).toContain(first.node.path);
+      expect(error.message).toContain('one addMonitoring() call per runner');
+      expect(runner.node.children.filter((c) => c instanceof RunnerMonitoring)).toEqual([first]);
+    });
+
+    test('a monitored runner in another app is another runner (no state shared between apps)', () => {
+      // GIVEN two apps whose runners have the same construct path
+      const a = fixture();
+      const b = fixture();
+      new RunnerMonitoring(a.stack, 'Monitoring', { runner: a.runner, dashboardName: 'prod-runners' });
+
+      // WHEN the second app monitors its runner, with another dashboard name
+      // THEN nothing of the first app is seen
+      expect(
+        () => new RunnerMonitoring(b.stack, 'Monitoring', { runner: b.runner, dashboardName: 'dev-runners' }),
+      ).not.toThrow();
+    });
+
     test('unresolved tokens pass', () => {
       // GIVEN deploy-time values
       const { stack, runner } = fixture();
