@@ -4,12 +4,11 @@ import {
   OrchestratorApiError,
   OrchestratorClient,
   OrchestratorClientOptions,
-  backoff,
   diffRunner,
-  parseRetryAfter,
   tuningFromEnv,
   updateBodyFromCreateBody,
-} from '../../src/registration/api-client';
+} from '../../src/registration/runtime/api-client';
+import { backoff, parseRetryAfter } from '../../src/registration/runtime/transport';
 import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 import { validateSchema } from '../support/openapi';
 

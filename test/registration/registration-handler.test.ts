@@ -5,7 +5,7 @@
  * may have broken the OpenAPI schema, and no log line or error may contain the token.
  */
 import { randomUUID } from 'crypto';
-import { RegistrationEvent, onEvent, tokenFromSecretString } from '../../src/registration/registration.lambda';
+import { RegistrationEvent, onEvent, tokenFromSecretString } from '../../src/registration/runtime/registration.lambda';
 import { HANDLER_BUNDLE, ensureBundled } from '../support/bundles';
 import { FakeOrchestrator, FaultRule, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 

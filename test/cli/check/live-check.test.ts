@@ -28,7 +28,7 @@ import { LiveCheckReport, formatReport, parseProxy, runLiveCheck } from '../../.
 import { evaluatePolicy } from '../../../src/cli/check/live/policy';
 import { resourcePolicyFor } from '../../../src/cli/check/live/simulate';
 import type { DeployedStack } from '../../../src/cli/check/live/stack';
-import { OrchestratorClient } from '../../../src/registration/api-client';
+import { OrchestratorClient } from '../../../src/registration/runtime/api-client';
 import { CLI_BUNDLE, ensureBundled } from '../../support/bundles';
 import { render } from '../../support/cfn';
 import { FakeAws, FakeAwsState, SimulationRequest } from '../../support/fake-aws';
