@@ -7,10 +7,10 @@ import {
   diffRunner,
   tuningFromEnv,
   updateBodyFromCreateBody,
-} from '../../src/registration/runtime/api-client';
-import { backoff, parseRetryAfter } from '../../src/registration/runtime/transport';
-import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
-import { validateSchema } from '../support/openapi';
+} from '../../../src/registration/runtime/api-client';
+import { backoff, parseRetryAfter } from '../../../src/registration/runtime/transport';
+import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../../support/fake-orchestrator';
+import { validateSchema } from '../../support/openapi';
 
 const TOKEN = `hum-test-${Math.random().toString(36).slice(2)}-token`;
 const ORG = 'test-org';
