@@ -42,13 +42,18 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/**/*.lambda.ts', 'src/cli/**', 'src/registration/api-client.ts'],
+    ignores: ['src/**/*.lambda.ts', 'src/cli/**', 'src/**/runtime/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             { group: ['*.lambda', '**/*.lambda'], message: 'Construct code never imports Lambda handler code.' },
+            {
+              group: ['./runtime/*', '**/runtime/*', '**/cli/*'],
+              message:
+                'Construct code never imports run-time code (src/**/runtime/, src/cli/): it is bundled, not compiled by jsii.',
+            },
           ],
         },
       ],

@@ -34,7 +34,7 @@ export const TSCONFIG_RAW = {
 export const BUNDLES = [
   {
     // Runner registration custom resource handler (src/registration/runner-registration.ts).
-    entry: 'src/registration/registration.lambda.ts',
+    entry: 'src/registration/runtime/registration.lambda.ts',
     outfile: 'assets/registration-handler/index.js',
     external: ['@aws-sdk/*'],
   },

@@ -27,8 +27,9 @@ import {
   diffRunner,
   flattenRunner,
   tuningFromEnv,
-} from '../registration/api-client';
-import { RunnerExistsError, ensureRunner } from '../registration/runner-sync';
+} from '../registration/runtime/api-client';
+import { RunnerExistsError, ensureRunner } from '../registration/runtime/runner-sync';
+import { RUNNER_CREATE_BODY_SHAPE, isRunnerCreateBody } from '../registration/runner-create-body';
 import { registerCheckCommand } from './check/command';
 import { addLiveCheckOptions, liveCheckAction } from './check/live/command';
 import { engineCalls } from './check/live/engine-calls';
@@ -252,7 +253,7 @@ async function context(opts: CommonOptions, env: Record<string, string | undefin
       token,
       apiUrl,
       log: opts.verbose ? io.err : undefined,
-      ...definedOnly(tuningFromEnv(env)),
+      ...tuningFromEnv(env),
       authHint:
         `The token (--token or $HUMANITEC_AUTH_TOKEN) must be a valid API token of organization "${orgId}" at ` +
         `${apiUrl} with permission to create, read, update and delete runners there.`,
@@ -431,25 +432,13 @@ function parseBody(text: string, where: string): RunnerCreateBody {
   } catch {
     throw new UsageError(`${where} is not JSON`);
   }
-  const b = body as Partial<RunnerCreateBody> | null;
-  if (
-    b === null ||
-    typeof b !== 'object' ||
-    typeof b.id !== 'string' ||
-    typeof b.runner_configuration !== 'object' ||
-    typeof b.state_storage_configuration !== 'object'
-  ) {
-    throw new UsageError(`${where} is not a RunnerCreateBody (id, runner_configuration, state_storage_configuration)`);
-  }
-  return b as RunnerCreateBody;
+  if (!isRunnerCreateBody(body))
+    throw new UsageError(`${where} is not a RunnerCreateBody (${RUNNER_CREATE_BODY_SHAPE})`);
+  return body;
 }
 
 function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s === '' ? undefined : s;
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function redact(text: string): string {

@@ -22,6 +22,7 @@ import { tagManagedBy } from '../managed-by';
 import { applyRoleGovernance } from '../identity/role-governance';
 import * as v from '../validation';
 import { DEFAULT_API_URL, DEFAULT_DEADLINE_MS } from './api-defaults';
+import { RUNNER_CREATE_BODY_SHAPE, isRunnerCreateBody } from './runner-create-body';
 
 /** A runner rule: which deployments the orchestrator sends to the runner. */
 export interface RunnerRuleProps {
@@ -346,7 +347,7 @@ class RegistrationProvider extends Construct {
       memorySize: 256,
       // The client's overall deadline, plus time for the secret and a clean error report. The
       // handler cuts every deadline to its remaining time less an undo (45 s) and the report
-      // (10 s), so it throws its own error before this timeout (registration.lambda.ts, Budget).
+      // (10 s), so it throws its own error before this timeout (runtime/registration.lambda.ts, Budget).
       timeout: Duration.millis(DEFAULT_DEADLINE_MS + 60_000),
       role: this.handlerRole,
       logGroup: handlerLogs,
@@ -457,26 +458,10 @@ function validate(scope: Construct, props: RunnerRegistrationProps): void {
         'a JSON RunnerCreateBody, e.g. EcsRunner.registrationBody',
       );
     }
-    const b = body as { id?: unknown; runner_configuration?: unknown; state_storage_configuration?: unknown } | null;
-    if (
-      b === null ||
-      typeof b !== 'object' ||
-      Array.isArray(b) ||
-      !b.runner_configuration ||
-      !b.state_storage_configuration
-    ) {
-      throw new EcsRunnerValidationError(
-        'body',
-        props.body,
-        'a JSON RunnerCreateBody object with id, runner_configuration and state_storage_configuration',
-      );
+    if (!isRunnerCreateBody(body)) {
+      throw new EcsRunnerValidationError('body', props.body, `a JSON RunnerCreateBody: ${RUNNER_CREATE_BODY_SHAPE}`);
     }
-    if (
-      typeof b.id === 'string' &&
-      !Token.isUnresolved(b.id) &&
-      !Token.isUnresolved(props.runnerId) &&
-      b.id !== props.runnerId
-    ) {
+    if (!Token.isUnresolved(body.id) && !Token.isUnresolved(props.runnerId) && body.id !== props.runnerId) {
       throw new EcsRunnerValidationError('body', props.body, `a body whose id is the runnerId "${props.runnerId}"`);
     }
   }

@@ -13,7 +13,7 @@
  *   and then a Delete of the new physical id with the new properties.
  */
 import { randomUUID } from 'crypto';
-import { RegistrationEvent, RegistrationResult, onEvent } from '../../src/registration/registration.lambda';
+import { RegistrationEvent, RegistrationResult, onEvent } from '../../src/registration/runtime/registration.lambda';
 
 export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 

@@ -7,8 +7,8 @@
  * and no log line or error holds the token.
  */
 import { randomUUID } from 'crypto';
-import { diffRunner } from '../../src/registration/api-client';
-import { REPORT_RESERVE_MS, UNDO_DEADLINE_MS } from '../../src/registration/registration.lambda';
+import { diffRunner } from '../../src/registration/runtime/api-client';
+import { REPORT_RESERVE_MS, UNDO_DEADLINE_MS } from '../../src/registration/runtime/registration.lambda';
 import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 import { CREATE_FAILED_MARKER, Props, ReplayedResource } from './provider-replay';
 

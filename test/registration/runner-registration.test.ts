@@ -8,7 +8,11 @@ import { IConstruct } from 'constructs';
 import { EcsRunner } from '../../src/ecs-runner';
 import { RunnerErrors } from '../../src/errors';
 import { RunnerRegistration, RunnerRegistrationProps } from '../../src/registration';
-import { REPORT_RESERVE_MS, SECRET_TIMEOUT_MS, UNDO_DEADLINE_MS } from '../../src/registration/registration.lambda';
+import {
+  REPORT_RESERVE_MS,
+  SECRET_TIMEOUT_MS,
+  UNDO_DEADLINE_MS,
+} from '../../src/registration/runtime/registration.lambda';
 import { HANDLER_BUNDLE, ensureBundled } from '../support/bundles';
 import { sampleBody } from '../support/fake-orchestrator';
 

@@ -27,7 +27,7 @@ import { liveCheckAction } from '../../../src/cli/check/live/command';
 import { LiveCheckReport, formatReport, parseProxy, runLiveCheck } from '../../../src/cli/check/live/index';
 import { evaluateResourcePolicy, resourcePolicyFor } from '../../../src/cli/check/live/simulate';
 import type { DeployedStack } from '../../../src/cli/check/live/stack';
-import { OrchestratorClient } from '../../../src/registration/api-client';
+import { OrchestratorClient } from '../../../src/registration/runtime/api-client';
 import { CLI_BUNDLE, ensureBundled } from '../../support/bundles';
 import { render } from '../../support/cfn';
 import { FakeAws, FakeAwsState, SimulationRequest } from '../../support/fake-aws';

@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { ContractCallSource, LiveCheckReport, formatReport, runLiveCheck } from './index';
 import { LiveCheckUsageError, parseProxy } from './proxy';
-import { DEFAULT_API_URL, tuningFromEnv } from '../../../registration/api-client';
+import { DEFAULT_API_URL, tuningFromEnv } from '../../../registration/runtime/api-client';
 
 export interface LiveCheckOptions {
   readonly stack?: string;

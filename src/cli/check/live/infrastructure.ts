@@ -9,7 +9,7 @@ import { CheckCallError, LiveClients, checkCall, describeError } from './aws';
 import type { Ec2Route as Route, Ec2RouteTable as RouteTable } from './ec2-query';
 import { Proxy, cidrCovers } from './proxy';
 import { DeployedRunner, DeployedStack } from './stack';
-import { OrchestratorApiError, OrchestratorClient, diffRunner } from '../../../registration/api-client';
+import { OrchestratorApiError, OrchestratorClient, diffRunner } from '../../../registration/runtime/api-client';
 
 type Json = any;
 

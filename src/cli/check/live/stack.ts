@@ -10,7 +10,7 @@ import {
   GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
 import { LiveClients, checkCall } from './aws';
-import type { RunnerCreateBody } from '../../../registration/api-client';
+import type { RunnerCreateBody } from '../../../registration/runtime/api-client';
 import { RUNNER_METADATA_KEY, RunnerMetadata } from '../../../runner-metadata';
 import type { TemplateModel } from '../model';
 import { ResolvedTemplate, resolveTemplate } from '../resolve';

@@ -4,14 +4,13 @@ import {
   OrchestratorApiError,
   OrchestratorClient,
   OrchestratorClientOptions,
-  backoff,
   diffRunner,
-  parseRetryAfter,
   tuningFromEnv,
   updateBodyFromCreateBody,
-} from '../../src/registration/api-client';
-import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
-import { validateSchema } from '../support/openapi';
+} from '../../../src/registration/runtime/api-client';
+import { backoff, parseRetryAfter } from '../../../src/registration/runtime/transport';
+import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../../support/fake-orchestrator';
+import { validateSchema } from '../../support/openapi';
 
 const TOKEN = `hum-test-${Math.random().toString(36).slice(2)}-token`;
 const ORG = 'test-org';

@@ -30,26 +30,20 @@
  * failure report need. See runner-sync.ts for which rules are the registration's.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  DEFAULT_API_URL,
-  DEFAULT_DEADLINE_MS,
-  OrchestratorApiError,
-  OrchestratorClient,
-  RunnerCreateBody,
-  RunnerRule,
-  clip,
-  diffRunner,
-  isApiError,
-  tuningFromEnv,
-} from './api-client';
+import { DEFAULT_API_URL, DEFAULT_DEADLINE_MS } from '../api-defaults';
+import { RUNNER_CREATE_BODY_SHAPE, RunnerCreateBody, isRunnerCreateBody } from '../runner-create-body';
+import { OrchestratorClient, RunnerRule } from './api-client';
+import { diffRunner } from './runner-diff';
 import {
   EnsureOutcome,
   RuleChange,
   RuleSpec,
   ensureRunner,
   reconcileRules,
+  ruleSpec,
   updateOrRecreateRunner,
 } from './runner-sync';
+import { OrchestratorApiError, clip, isApiError, tuningFromEnv } from './transport';
 
 /** The subset of a CloudFormation custom resource event the handler reads. */
 export interface RegistrationEvent {
@@ -318,7 +312,7 @@ async function createWithRules(clients: Clients, p: Properties, o: CreateOptions
         await attempt(`delete rule ${c.rule.id}`, () => undo.deleteRunnerRule(c.rule.id));
       } else if (c.kind === 'moved' || c.kind === 'moved-away') {
         if (c.kind === 'moved') await attempt(`delete rule ${c.rule.id}`, () => undo.deleteRunnerRule(c.rule.id));
-        const back = { runner_id: c.from.runner_id, ...ruleSpecOf(c.from) };
+        const back = { runner_id: c.from.runner_id, ...ruleSpec(c.from) };
         await attempt(`give rule ${ruleKeyText(c.from)} back to runner ${c.from.runner_id}`, () =>
           undo.createRunnerRule(back),
         );
@@ -372,13 +366,6 @@ async function undoLostCreate(
   }
 }
 
-function ruleSpecOf(rule: RunnerRule): RuleSpec {
-  const out: { env_type_id?: string; project_id?: string } = {};
-  if (rule.env_type_id) out.env_type_id = rule.env_type_id;
-  if (rule.project_id) out.project_id = rule.project_id;
-  return out;
-}
-
 function ruleKeyText(rule: RunnerRule): string {
   return `${rule.env_type_id || '*'}/${rule.project_id || '*'}`;
 }
@@ -403,7 +390,7 @@ type Clients = (forUndo?: boolean) => OrchestratorClient;
 /** Reads the token once; the clients it returns share it. */
 async function clientsFor(p: Properties, budget: Budget): Promise<Clients> {
   const token = await readToken(p.tokenSecretArn, budget.secretTimeout());
-  const tuning = definedOnly(tuningFromEnv(process.env));
+  const tuning = tuningFromEnv(process.env);
   return (forUndo) => {
     const deadlineMs = forUndo ? budget.undoDeadline() : budget.apiDeadline(tuning.deadlineMs ?? DEFAULT_DEADLINE_MS);
     return new OrchestratorClient({
@@ -507,9 +494,9 @@ function parseProperties(raw: Record<string, unknown>, what: string): Properties
     if (v === 'true') return true;
     throw new Error(`${what}.${name} must be 'true' or 'false', got ${JSON.stringify(v)}`);
   };
-  const body = parseJson(str('Body'), `${what}.Body`) as RunnerCreateBody;
-  if (body === null || typeof body !== 'object' || typeof body.id !== 'string' || body.id === '') {
-    throw new Error(`${what}.Body must be a JSON RunnerCreateBody with a string "id"`);
+  const body = parseJson(str('Body'), `${what}.Body`);
+  if (!isRunnerCreateBody(body)) {
+    throw new Error(`${what}.Body must be a JSON RunnerCreateBody: ${RUNNER_CREATE_BODY_SHAPE}`);
   }
   const runnerId = str('RunnerId', false);
   if (runnerId !== '' && runnerId !== body.id) {
@@ -557,8 +544,4 @@ function parseJson(text: string, what: string): unknown {
   } catch {
     throw new Error(`${what} is not valid JSON`);
   }
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

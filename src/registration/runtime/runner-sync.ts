@@ -22,20 +22,26 @@
  *   the server deletes it with the runner. A hand-made rule identical to a declared one cannot
  *   be told apart from it and is treated as the registration's.
  */
-import {
-  OrchestratorApiError,
-  OrchestratorClient,
-  Runner,
-  RunnerCreateBody,
-  RunnerRule,
-  isApiError,
-  updateBodyFromCreateBody,
-} from './api-client';
+import type { RunnerCreateBody } from '../runner-create-body';
+import { OrchestratorClient, Runner, RunnerRule } from './api-client';
+import { updateBodyFromCreateBody } from './runner-diff';
+import { OrchestratorApiError, isApiError } from './transport';
 
 /** A runner rule as the registration declares it (API field names). */
 export interface RuleSpec {
   readonly env_type_id?: string;
   readonly project_id?: string;
+}
+
+/**
+ * The environment type and project of a rule (or spec), with '' left out: an empty id means
+ * "every", as absent does ({@link ruleKey} makes them the same rule), and is never sent.
+ */
+export function ruleSpec(rule: RuleSpec): RuleSpec {
+  return {
+    ...(rule.env_type_id ? { env_type_id: rule.env_type_id } : {}),
+    ...(rule.project_id ? { project_id: rule.project_id } : {}),
+  };
 }
 
 /** The identity of a rule for ownership: its environment type and project ('' when unset). */
@@ -206,7 +212,7 @@ export async function reconcileRules(
     }
     let rule: RunnerRule;
     try {
-      rule = await client.createRunnerRule({ runner_id: runnerId, ...definedOnly(spec) });
+      rule = await client.createRunnerRule({ runner_id: runnerId, ...ruleSpec(spec) });
     } catch (e) {
       if (isApiError(e, 409)) throw new RuleTakenError(runnerId, spec, e);
       throw e;
@@ -239,11 +245,4 @@ function dedupe(specs: readonly RuleSpec[]): RuleSpec[] {
     seen.add(k);
     return true;
   });
-}
-
-function definedOnly(spec: RuleSpec): RuleSpec {
-  const out: { env_type_id?: string; project_id?: string } = {};
-  if (spec.env_type_id) out.env_type_id = spec.env_type_id;
-  if (spec.project_id) out.project_id = spec.project_id;
-  return out;
 }

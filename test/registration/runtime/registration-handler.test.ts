@@ -5,9 +5,13 @@
  * may have broken the OpenAPI schema, and no log line or error may contain the token.
  */
 import { randomUUID } from 'crypto';
-import { RegistrationEvent, onEvent, tokenFromSecretString } from '../../src/registration/registration.lambda';
-import { HANDLER_BUNDLE, ensureBundled } from '../support/bundles';
-import { FakeOrchestrator, FaultRule, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
+import {
+  RegistrationEvent,
+  onEvent,
+  tokenFromSecretString,
+} from '../../../src/registration/runtime/registration.lambda';
+import { HANDLER_BUNDLE, ensureBundled } from '../../support/bundles';
+import { FakeOrchestrator, FaultRule, sampleBody, useFakeOrchestrator } from '../../support/fake-orchestrator';
 
 const TOKEN = `hum-${randomUUID()}`;
 const ORG = 'acme';
