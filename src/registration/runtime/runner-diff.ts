@@ -4,7 +4,10 @@
  * no calls.
  */
 import type { RunnerCreateBody } from '../runner-create-body';
-import type { Runner, RunnerUpdateBody } from './api-client';
+import type { components } from '../api-types.generated';
+
+type Runner = components['schemas']['Runner'];
+type RunnerUpdateBody = components['schemas']['RunnerUpdateBody'];
 
 /** One field whose desired (stack) and actual (orchestrator) values differ. */
 export interface FieldDifference {
