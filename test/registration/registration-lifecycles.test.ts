@@ -11,6 +11,7 @@ import { diffRunner } from '../../src/registration/runtime/api-client';
 import { REPORT_RESERVE_MS, UNDO_DEADLINE_MS } from '../../src/registration/runtime/registration.lambda';
 import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 import { CREATE_FAILED_MARKER, Props, ReplayedResource } from './provider-replay';
+import { useHandlerEnvironment } from '../support/handler-env';
 
 const TOKEN = `hum-${randomUUID()}`;
 const ORG = 'acme';
@@ -25,47 +26,17 @@ const runningFake = useFakeOrchestrator({
   maxPageSize: 2,
 });
 let fake: FakeOrchestrator;
-const savedEnv = { ...process.env };
-const logs: string[] = [];
-let resources: ReplayedResource[] = [];
-
 beforeAll(() => {
   fake = runningFake();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-    AWS_REGION: 'eu-central-1',
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/nonexistent/aws-config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-    PO_API_TIMEOUT_MS: '1000',
-    PO_API_RETRY_BASE_MS: '5',
-    PO_API_RETRY_MAX_MS: '20',
-    PO_API_MAX_ATTEMPTS: '3',
-    PO_API_DEADLINE_MS: '10000',
-  });
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
 });
-
-afterAll(() => {
-  process.env = savedEnv;
-});
+const { logs } = useHandlerEnvironment(() => fake);
+let resources: ReplayedResource[] = [];
 
 beforeEach(() => {
-  logs.length = 0;
   resources = [];
-  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      logs.push(args.map(String).join(' '));
-    });
-  }
 });
 
 afterEach(() => {
-  jest.restoreAllMocks();
   // THEN (every sequence): the token nowhere, in no log line and no error
   for (const line of [...logs, ...resources.flatMap((r) => r.errorTexts())]) expect(line).not.toContain(TOKEN);
 });

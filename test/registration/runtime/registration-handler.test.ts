@@ -12,6 +12,7 @@ import {
 } from '../../../src/registration/runtime/registration.lambda';
 import { HANDLER_BUNDLE, ensureBundled } from '../../support/bundles';
 import { FakeOrchestrator, FaultRule, sampleBody, useFakeOrchestrator } from '../../support/fake-orchestrator';
+import { useHandlerEnvironment } from '../../support/handler-env';
 
 const TOKEN = `hum-${randomUUID()}`;
 const ORG = 'acme';
@@ -30,47 +31,17 @@ const runningFake = useFakeOrchestrator({
   maxPageSize: 2,
 });
 let fake: FakeOrchestrator;
-const savedEnv = { ...process.env };
-const logs: string[] = [];
-const errors: string[] = [];
-
 beforeAll(() => {
   fake = runningFake();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-    AWS_REGION: 'eu-central-1',
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/nonexistent/aws-config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-    PO_API_TIMEOUT_MS: '1000',
-    PO_API_RETRY_BASE_MS: '5',
-    PO_API_RETRY_MAX_MS: '20',
-    PO_API_MAX_ATTEMPTS: '4',
-    PO_API_DEADLINE_MS: '10000',
-  });
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
 });
-
-afterAll(() => {
-  process.env = savedEnv;
-});
+const { logs } = useHandlerEnvironment(() => fake, { PO_API_MAX_ATTEMPTS: '4' });
+const errors: string[] = [];
 
 beforeEach(() => {
-  logs.length = 0;
   errors.length = 0;
-  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      logs.push(args.map(String).join(' '));
-    });
-  }
 });
 
 afterEach(() => {
-  jest.restoreAllMocks();
   // THEN (every sequence): the token nowhere.
   for (const line of [...logs, ...errors]) expect(line).not.toContain(TOKEN);
 });
