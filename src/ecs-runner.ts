@@ -871,10 +871,14 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   // Every prop's type first, so a caller without a compiler gets this error, not a TypeError below.
   v.checkShapes(props as unknown as Record<string, unknown>, PROP_KINDS);
   if (props.stateReplication !== undefined) {
-    v.checkShapes(props.stateReplication as unknown as Record<string, unknown>, {
-      destinationBucket: construct('an s3.IBucket', 'bucketName', 'bucketArn'),
-      destinationEncryptionKey: construct('a kms.IKey', 'keyArn'),
-    }, 'stateReplication.');
+    v.checkShapes(
+      props.stateReplication as unknown as Record<string, unknown>,
+      {
+        destinationBucket: construct('an s3.IBucket', 'bucketName', 'bucketArn'),
+        destinationEncryptionKey: construct('a kms.IKey', 'keyArn'),
+      },
+      'stateReplication.',
+    );
   }
   v.checkOrgId('orgId', props.orgId);
   v.checkRunnerId('runnerId', props.runnerId);

@@ -116,7 +116,7 @@ function checkIssuer(property: string, issuer: string): void {
     throw new EcsRunnerValidationError(
       property,
       issuer,
-      'a concrete host name, known at synth time: the issuer is part of the names of the trust policy\'s condition keys (<issuer>:aud, <issuer>:sub), and a token cannot be a condition key',
+      "a concrete host name, known at synth time: the issuer is part of the names of the trust policy's condition keys (<issuer>:aud, <issuer>:sub), and a token cannot be a condition key",
     );
   }
   if (typeof issuer !== 'string' || !ISSUER_PATTERN.test(issuer)) {

@@ -253,9 +253,9 @@ export type PropKind =
   | { readonly object: string };
 
 const KIND_TEXT: Record<string, string> = {
-  'string': 'a string',
-  'boolean': 'a boolean (true or false)',
-  'number': 'a number',
+  string: 'a string',
+  boolean: 'a boolean (true or false)',
+  number: 'a number',
   'string[]': 'a list of strings',
   'record<string>': 'an object of string values',
   'record<object>': 'an object of name to value',
@@ -321,7 +321,12 @@ function describeKind(kind: PropKind): string {
 function shapeOf(value: unknown): unknown {
   if (value === null) return null;
   if (Array.isArray(value)) return value;
-  if (typeof value === 'object') return `an object (${Object.keys(value as object).slice(0, 5).join(', ') || 'no keys'})`;
+  if (typeof value === 'object')
+    return `an object (${
+      Object.keys(value as object)
+        .slice(0, 5)
+        .join(', ') || 'no keys'
+    })`;
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'string') return value;
   return `${String(value)} (${typeof value})`;

@@ -35,12 +35,7 @@ type Refusal = [string, (stack: Stack) => Partial<EcsRunnerProps>, string, RegEx
 
 const REFUSED: Refusal[] = [
   // Crashes on typed input.
-  [
-    'tags as a Lazy',
-    () => ({ tags: Lazy.any({ produce: () => ({ Owner: 'me' }) }) as any }),
-    'tags',
-    /concrete keys/,
-  ],
+  ['tags as a Lazy', () => ({ tags: Lazy.any({ produce: () => ({ Owner: 'me' }) }) as any }), 'tags', /concrete keys/],
   [
     'a vpc with no private subnets with egress',
     (s) => ({
@@ -113,14 +108,12 @@ const REFUSED: Refusal[] = [
       ['abortIncompleteMultipartUploadDays', 3],
       ['accessLogsRetentionDays', 30],
     ] as const
-  ).map(
-    ([name, days]): Refusal => [
-      `${name} with a brought stateBucket`,
-      (s) => ({ stateBucket: s3.Bucket.fromBucketName(s, 'Own', 'own-bucket'), [name]: days }),
-      name,
-      /existing stateBucket/,
-    ],
-  ),
+  ).map(([name, days]): Refusal => [
+    `${name} with a brought stateBucket`,
+    (s) => ({ stateBucket: s3.Bucket.fromBucketName(s, 'Own', 'own-bucket'), [name]: days }),
+    name,
+    /existing stateBucket/,
+  ]),
   [
     'accessLogsRetentionDays with serverAccessLogs false',
     () => ({ serverAccessLogs: false, accessLogsRetentionDays: 30 }),
@@ -204,12 +197,17 @@ describe('issue 15: refused with the library error naming the prop, nothing buil
     const stack = new Stack(new App(), 'S');
     const issuer = new CfnParameter(stack, 'Issuer').valueAsString;
     const error = expectValidationError(
-      () => Orchestrator.custom({ oidcIssuer: issuer, apiUrl: 'https://po.example.com', taskDefinitionFamilyPrefix: 'x_' }),
+      () =>
+        Orchestrator.custom({ oidcIssuer: issuer, apiUrl: 'https://po.example.com', taskDefinitionFamilyPrefix: 'x_' }),
       'orchestrator.oidcIssuer',
     );
     expect(error.message).toMatch(/a token cannot be a condition key/);
     expectValidationError(
-      () => Orchestrator.stellwerk({ oidcIssuer: Lazy.string({ produce: () => 'a.example.com' }), apiUrl: 'https://a.example.com' }),
+      () =>
+        Orchestrator.stellwerk({
+          oidcIssuer: Lazy.string({ produce: () => 'a.example.com' }),
+          apiUrl: 'https://a.example.com',
+        }),
       'orchestrator.oidcIssuer',
     );
   });
@@ -227,7 +225,11 @@ describe('issue 15: refused with the library error naming the prop, nothing buil
   test('50 tags in all on each resource synthesize', () => {
     // GIVEN 24 runner tags, 25 stack tags and ManagedBy: 50
     const stack = newStack({ tags: Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`Stack${i}`, 'y'])) });
-    new EcsRunner(stack, 'Runner', minimalProps({ tags: Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`R${i}`, 'x'])) }));
+    new EcsRunner(
+      stack,
+      'Runner',
+      minimalProps({ tags: Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`R${i}`, 'x'])) }),
+    );
     Tags.of(stack).add('Stack0', 'z'); // the same key again is no extra tag
     // WHEN / THEN
     expect(() => Template.fromStack(stack)).not.toThrow();
@@ -251,15 +253,32 @@ const ACCEPTED: Array<[string, (stack: Stack) => Partial<EcsRunnerProps>, Record
     (s) => ({ subnetIds: Fn.split(',', new CfnParameter(s, 'S').valueAsString) }),
     { S: SUBNETS.join(',') },
   ],
-  ['securityGroupIds from Lazy.list', () => ({ securityGroupIds: Lazy.list({ produce: () => ['sg-0123456789abcdef0'] }) })],
+  [
+    'securityGroupIds from Lazy.list',
+    () => ({ securityGroupIds: Lazy.list({ produce: () => ['sg-0123456789abcdef0'] }) }),
+  ],
   [
     'securityGroupIds from a List<AWS::EC2::SecurityGroup::Id> parameter',
-    (s) => ({ securityGroupIds: new CfnParameter(s, 'Groups', { type: 'List<AWS::EC2::SecurityGroup::Id>' }).valueAsList }),
+    (s) => ({
+      securityGroupIds: new CfnParameter(s, 'Groups', { type: 'List<AWS::EC2::SecurityGroup::Id>' }).valueAsList,
+    }),
   ],
-  ['assumableRoleArns from Fn.split', (s) => ({ assumableRoleArns: Fn.split(',', new CfnParameter(s, 'R').valueAsString) })],
-  ['requiredTagKeys from Fn.split', (s) => ({ requiredTagKeys: Fn.split(',', new CfnParameter(s, 'K').valueAsString) })],
-  ['a secret named constructor with environment', () => ({ environment: { A: 'b' }, secrets: { constructor: rawSecret(SSM) } })],
-  ['a secret named toString with environment', () => ({ environment: { A: 'b' }, secrets: { toString: rawSecret(SSM) } })],
+  [
+    'assumableRoleArns from Fn.split',
+    (s) => ({ assumableRoleArns: Fn.split(',', new CfnParameter(s, 'R').valueAsString) }),
+  ],
+  [
+    'requiredTagKeys from Fn.split',
+    (s) => ({ requiredTagKeys: Fn.split(',', new CfnParameter(s, 'K').valueAsString) }),
+  ],
+  [
+    'a secret named constructor with environment',
+    () => ({ environment: { A: 'b' }, secrets: { constructor: rawSecret(SSM) } }),
+  ],
+  [
+    'a secret named toString with environment',
+    () => ({ environment: { A: 'b' }, secrets: { toString: rawSecret(SSM) } }),
+  ],
   [
     'an oidcProviderArn and cluster of the stack',
     (s) => ({

@@ -541,7 +541,11 @@ export function checkRunnerRules(property: string, rules: RunnerRuleProps[] | un
     if (Token.isUnresolved(rule.environmentType) || Token.isUnresolved(rule.projectId)) continue;
     const key = JSON.stringify([rule.environmentType ?? '', rule.projectId ?? '']);
     if (seen.has(key)) {
-      throw new EcsRunnerValidationError(`${property}[${i}]`, rule, 'rules that differ in environmentType or projectId');
+      throw new EcsRunnerValidationError(
+        `${property}[${i}]`,
+        rule,
+        'rules that differ in environmentType or projectId',
+      );
     }
     seen.add(key);
   }

@@ -74,7 +74,10 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
         const [logicalId, attr] = arg;
         if (attr === 'Arn') return arnOf(logicalId);
         // CDK's Stack.toJsonString of a list token: a custom resource that JSON-encodes its Value.
-        if (resources[logicalId]?.Type === 'Custom::AWSCDKCfnJsonStringify' || logicalId.startsWith('CdkJsonStringify')) {
+        if (
+          resources[logicalId]?.Type === 'Custom::AWSCDKCfnJsonStringify' ||
+          logicalId.startsWith('CdkJsonStringify')
+        ) {
           return JSON.stringify(walk(resources[logicalId].Properties.Value));
         }
         return `${physicalId(logicalId)}-${attr}`;
