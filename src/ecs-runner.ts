@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { Annotations, CfnOutput, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnResource, RemovalPolicy, Stack, TagManager, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,7 +20,12 @@ import { claimRunnerId } from './runner-ids';
 import { MANAGED_BY, tagManagedBy } from './managed-by';
 import { Orchestrator } from './orchestrator';
 import { RunnerMonitoring, RunnerMonitoringOptions } from './monitoring/runner-monitoring';
-import { RunnerRegistration, RunnerRuleProps } from './registration/runner-registration';
+import {
+  checkRemovalPolicy,
+  checkRunnerRules,
+  RunnerRegistration,
+  RunnerRuleProps,
+} from './registration/runner-registration';
 import { runnerCreateBody } from './registration/runner-create-body';
 import { RUNNER_METADATA_KEY, RUNNER_METADATA_VERSION, RunnerMetadata } from './runner-metadata';
 import { applyRoleGovernance } from './identity/role-governance';
@@ -579,12 +584,14 @@ export class EcsRunner extends Construct implements IEcsRunner, ec2.IConnectable
     this.vpc = props.vpc ?? this.createdVpc?.vpc;
     const subnetIds = resolveSubnetIds(props, this.vpc);
     const securityGroups = [...(props.securityGroups ?? [])];
-    (props.securityGroupIds ?? []).forEach((sgId, i) =>
+    // A list token of ids (validateProps refuses securityGroups with it) goes to the body as it is.
+    const sgIdList = Token.isUnresolved(props.securityGroupIds) ? props.securityGroupIds : undefined;
+    (sgIdList ? [] : (props.securityGroupIds ?? [])).forEach((sgId, i) =>
       securityGroups.push(
         ec2.SecurityGroup.fromSecurityGroupId(this, `ImportedSecurityGroup${i}`, sgId, { mutable: false }),
       ),
     );
-    if (securityGroups.length === 0 && this.vpc) {
+    if (securityGroups.length === 0 && !sgIdList && this.vpc) {
       securityGroups.push(
         new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
           vpc: this.vpc,
@@ -593,7 +600,7 @@ export class EcsRunner extends Construct implements IEcsRunner, ec2.IConnectable
         }),
       );
     }
-    if (securityGroups.length === 0) {
+    if (securityGroups.length === 0 && !sgIdList) {
       Annotations.of(this).addWarningV2(
         'platform-orchestrator-ecs-runner:defaultSecurityGroup',
         'No security group: ECS attaches the VPC default security group to jobs. Pass `vpc` to get an egress-only group, or `securityGroups`.',
@@ -601,7 +608,7 @@ export class EcsRunner extends Construct implements IEcsRunner, ec2.IConnectable
     }
     this.connections = new ec2.Connections({ securityGroups });
     this.subnetIds = subnetIds;
-    this.securityGroupIds = securityGroups.map((sg) => sg.securityGroupId);
+    this.securityGroupIds = sgIdList ? [...sgIdList] : securityGroups.map((sg) => sg.securityGroupId);
 
     // Compute.
     let clusterConstruct: RunnerCluster | undefined;
@@ -755,6 +762,7 @@ export class EcsRunner extends Construct implements IEcsRunner, ec2.IConnectable
     for (const [key, value] of Object.entries(props.tags ?? {})) {
       Tags.of(this).add(key, value);
     }
+    limitTagCount(this);
     if ((props.requiredTagKeys ?? []).length > 0) {
       requireTags(this, this.taskRole, [...props.requiredTagKeys!]);
     }
@@ -803,9 +811,87 @@ export class EcsRunner extends Construct implements IEcsRunner, ec2.IConnectable
   }
 }
 
+/** Construct-typed props are recognised by the members the runner reads of them. */
+const construct = (what: string, ...has: string[]): v.PropKind => ({ construct: what, has });
+const constructs = (what: string, ...has: string[]): v.PropKind => ({ constructs: what, has });
+
+/** The kind of every prop of {@link EcsRunnerProps}, for {@link v.checkShapes}. */
+const PROP_KINDS: Record<keyof EcsRunnerProps, v.PropKind> = {
+  orgId: 'string',
+  runnerId: 'string',
+  runnerIdPrefix: 'string',
+  description: 'string',
+  orchestrator: construct(
+    'an Orchestrator (Orchestrator.humanitec(), .stellwerk(...) or .custom(...))',
+    'oidcIssuer',
+    'apiUrl',
+    'taskDefinitionFamilyPrefix',
+    'taskDefinitionFamilyScope',
+  ),
+  oidcProviderArn: 'string',
+  vpc: construct('an ec2.IVpc', 'vpcId', 'selectSubnets'),
+  natGateways: 'number',
+  logRetention: 'number',
+  subnets: constructs('ec2.ISubnet', 'subnetId'),
+  subnetIds: 'string[]',
+  securityGroups: constructs('ec2.ISecurityGroup', 'securityGroupId'),
+  securityGroupIds: 'string[]',
+  assignPublicIp: 'boolean',
+  cluster: construct('an ecs.ICluster', 'clusterName', 'clusterArn'),
+  containerInsights: 'string',
+  environment: 'record<string>',
+  secrets: 'record<object>',
+  secretsEncryptionKeys: constructs('kms.IKey', 'keyArn'),
+  image: 'string',
+  sessionName: 'string',
+  maxTaskCpu: 'number',
+  maxTaskMemoryMiB: 'number',
+  stsRegion: 'string',
+  stateBucket: construct('an s3.IBucket', 'bucketName', 'bucketArn'),
+  statePathPrefix: 'string',
+  destroyStateOnRemoval: 'boolean',
+  restrictStateAccess: 'boolean',
+  stateAdministrators: constructs('iam.IRole', 'roleArn'),
+  noncurrentVersionTransitionDays: 'number',
+  noncurrentVersionExpirationDays: 'number',
+  abortIncompleteMultipartUploadDays: 'number',
+  encryptionKey: construct('a kms.IKey', 'keyArn'),
+  createEncryptionKey: 'boolean',
+  serverAccessLogs: 'boolean',
+  accessLogsBucket: construct('an s3.IBucket', 'bucketName', 'bucketArn'),
+  accessLogsRetentionDays: 'number',
+  stateReplication: construct('a StateReplication', 'destinationBucket'),
+  taskRoleStatements: constructs('iam.PolicyStatement', 'toStatementJson'),
+  taskRoleManagedPolicies: constructs('iam.IManagedPolicy', 'managedPolicyArn'),
+  assumableRoleArns: 'string[]',
+  permissionsBoundary: construct('an iam.IManagedPolicy', 'managedPolicyArn'),
+  rolePath: 'string',
+  tags: 'record<string>',
+  apiTokenSecret: construct('a secretsmanager.ISecret', 'secretArn'),
+  adoptExistingRegistration: 'boolean',
+  registrationRemovalPolicy: 'string',
+  runnerRules: constructs('RunnerRuleProps'),
+  requiredTagKeys: 'string[]',
+};
+
 function validateProps(props: EcsRunnerProps, stack: Stack): void {
+  if (props === undefined || props === null || typeof props !== 'object') {
+    throw new EcsRunnerValidationError('props', props, 'an object of EcsRunnerProps with at least orgId');
+  }
   if (props.orgId === undefined || props.orgId === null) {
     throw new EcsRunnerValidationError('orgId', props.orgId, 'the orchestrator organization id');
+  }
+  // Every prop's type first, so a caller without a compiler gets this error, not a TypeError below.
+  v.checkShapes(props as unknown as Record<string, unknown>, PROP_KINDS);
+  if (props.stateReplication !== undefined) {
+    v.checkShapes(
+      props.stateReplication as unknown as Record<string, unknown>,
+      {
+        destinationBucket: construct('an s3.IBucket', 'bucketName', 'bucketArn'),
+        destinationEncryptionKey: construct('a kms.IKey', 'keyArn'),
+      },
+      'stateReplication.',
+    );
   }
   v.checkOrgId('orgId', props.orgId);
   v.checkRunnerId('runnerId', props.runnerId);
@@ -889,21 +975,30 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
   }
   v.checkCount('subnets', props.subnets, 1, 16);
   v.checkCount('subnetIds', props.subnetIds, 1, 16);
-  for (const [i, subnetId] of (props.subnetIds ?? []).entries()) {
+  // A list token (a List<AWS::EC2::Subnet::Id> parameter, Fn.split, Lazy.list) is one encoded
+  // element: Token.isUnresolved of the list detects it, of its element does not.
+  for (const [i, subnetId] of (v.unresolved(props.subnetIds) ? [] : (props.subnetIds ?? [])).entries()) {
     v.checkPattern(`subnetIds[${i}]`, subnetId, v.SUBNET_ID_PATTERN, 'a subnet id such as "subnet-0123456789abcdef0"');
   }
   // `subnets` are not pattern-checked: their ids come from CDK, and `ec2.Vpc.fromLookup` gives
   // placeholder ids ("p-12345") until the CLI has looked the VPC up, so a check would fail the
   // synth that the lookup needs.
+  if (v.unresolved(props.securityGroupIds) && (props.securityGroups ?? []).length > 0) {
+    throw new EcsRunnerValidationError(
+      'securityGroups',
+      props.securityGroups!.map((sg) => sg.securityGroupId),
+      'no securityGroups when securityGroupIds is a list token (a list known only at deploy time cannot be extended): put all ids in the list',
+    );
+  }
   const sgCount = (props.securityGroups?.length ?? 0) + (props.securityGroupIds?.length ?? 0);
-  if (sgCount > 5) {
+  if (sgCount > 5 && !v.unresolved(props.securityGroupIds)) {
     throw new EcsRunnerValidationError(
       'securityGroups and securityGroupIds',
       [...(props.securityGroups ?? []), ...(props.securityGroupIds ?? [])],
       'at most 5 security groups in all',
     );
   }
-  for (const [i, sgId] of (props.securityGroupIds ?? []).entries()) {
+  for (const [i, sgId] of (v.unresolved(props.securityGroupIds) ? [] : (props.securityGroupIds ?? [])).entries()) {
     v.checkPattern(
       `securityGroupIds[${i}]`,
       sgId,
@@ -919,6 +1014,7 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       'a security group id such as "sg-0123456789abcdef0"',
     );
   }
+  checkVpcHasJobSubnets(props);
   if (props.cluster !== undefined && props.containerInsights !== undefined) {
     throw new EcsRunnerValidationError(
       'containerInsights',
@@ -926,6 +1022,8 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       'no containerInsights with an existing cluster (configure the cluster itself)',
     );
   }
+  v.checkOneOf('containerInsights', props.containerInsights, Object.values(ContainerInsightsMode));
+  checkSameEnvironment(stack, props);
   // Job.
   checkEnvironment(props.environment);
   checkJobSecrets(stack, props.secrets);
@@ -938,7 +1036,8 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
     !Token.isUnresolved(props.secrets)
   ) {
     for (const name of Object.keys(props.secrets)) {
-      if (name in props.environment) {
+      // Own keys only: `in` would find `constructor` or `toString` on every object's prototype.
+      if (Object.prototype.hasOwnProperty.call(props.environment, name)) {
         throw new EcsRunnerValidationError(`secrets.${name}`, name, 'a variable name that is not also in environment');
       }
     }
@@ -972,6 +1071,20 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
         true,
         "false with an existing stateBucket: the runner does not change your bucket's policy (add the statement to it)",
       );
+    }
+    for (const name of [
+      'noncurrentVersionTransitionDays',
+      'noncurrentVersionExpirationDays',
+      'abortIncompleteMultipartUploadDays',
+      'accessLogsRetentionDays',
+    ] as const) {
+      if (props[name] !== undefined) {
+        throw new EcsRunnerValidationError(
+          name,
+          props[name],
+          `no ${name} with an existing stateBucket: it configures the bucket the runner creates (set your bucket's lifecycle rules itself)`,
+        );
+      }
     }
   }
   if (props.restrictStateAccess === true && props.destroyStateOnRemoval === true) {
@@ -1024,7 +1137,34 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
     );
   }
   v.checkIntegerRange('accessLogsRetentionDays', props.accessLogsRetentionDays, 1, 36500);
-  for (const [i, arn] of (props.assumableRoleArns ?? []).entries()) {
+  if (props.accessLogsRetentionDays !== undefined && (props.serverAccessLogs === false || props.accessLogsBucket)) {
+    throw new EcsRunnerValidationError(
+      'accessLogsRetentionDays',
+      props.accessLogsRetentionDays,
+      props.serverAccessLogs === false
+        ? 'no accessLogsRetentionDays when serverAccessLogs is false (there are no access logs to keep)'
+        : "no accessLogsRetentionDays with accessLogsBucket: it is the retention of the stack's own access-logs bucket (set your bucket's lifecycle rules itself)",
+    );
+  }
+  if (props.accessLogsBucket?.encryptionKey !== undefined) {
+    throw new EcsRunnerValidationError(
+      'accessLogsBucket',
+      props.accessLogsBucket.node?.path ?? props.accessLogsBucket.bucketName,
+      'a bucket encrypted with SSE-S3: S3 server access logs are not delivered to an SSE-KMS bucket (this one has an encryptionKey)',
+    );
+  }
+  if (
+    props.stateReplication !== undefined &&
+    props.stateReplication.destinationEncryptionKey === undefined &&
+    (props.encryptionKey !== undefined || props.createEncryptionKey === true)
+  ) {
+    throw new EcsRunnerValidationError(
+      'stateReplication.destinationEncryptionKey',
+      undefined,
+      "a KMS key of the destination bucket's region when the state is KMS-encrypted (encryptionKey or createEncryptionKey): S3 replicates SSE-KMS objects only with a replica key, and CloudFormation refuses the rule without one",
+    );
+  }
+  for (const [i, arn] of (v.unresolved(props.assumableRoleArns) ? [] : (props.assumableRoleArns ?? [])).entries()) {
     v.checkPattern(
       `assumableRoleArns[${i}]`,
       arn,
@@ -1032,7 +1172,7 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       'an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<path and name>',
     );
   }
-  for (const [i, key] of (props.requiredTagKeys ?? []).entries()) {
+  for (const [i, key] of (v.unresolved(props.requiredTagKeys) ? [] : (props.requiredTagKeys ?? [])).entries()) {
     v.checkLength(`requiredTagKeys[${i}]`, key, 1, 128);
   }
 
@@ -1048,6 +1188,9 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
       'a Secrets Manager secret with the API token when adoptExistingRegistration, registrationRemovalPolicy or runnerRules is set',
     );
   }
+  // Named as the user wrote them (RunnerRegistration calls them removalPolicy and rules).
+  checkRemovalPolicy('registrationRemovalPolicy', props.registrationRemovalPolicy);
+  checkRunnerRules('runnerRules', props.runnerRules);
 
   // Governance.
   v.checkRolePath('rolePath', props.rolePath);
@@ -1055,7 +1198,14 @@ function validateProps(props: EcsRunnerProps, stack: Stack): void {
 }
 
 function checkEnvironment(environment: Record<string, string> | undefined): void {
-  if (environment === undefined || Token.isUnresolved(environment)) return;
+  if (environment === undefined) return;
+  if (Token.isUnresolved(environment)) {
+    throw new EcsRunnerValidationError(
+      'environment',
+      'a token',
+      'an object with concrete variable names (values may be tokens): the registration body lists each variable',
+    );
+  }
   for (const [name, value] of Object.entries(environment)) {
     v.checkPattern(
       'environment key',
@@ -1100,8 +1250,10 @@ function requireTags(runner: Construct, taskRole: iam.IRole, requiredTagKeys: st
     validate: () => {
       // Stack tags are applied by CloudFormation at deploy time, not written on each resource.
       const present = { ...Stack.of(runner).tags.tagValues(), ...cfnRole.tags.tagValues() };
+      // A list token's keys are known only at deploy time: nothing to check.
+      if (Token.isUnresolved(requiredTagKeys)) return [];
       return requiredTagKeys
-        .filter((key) => !Token.isUnresolved(key) && !(key in present))
+        .filter((key) => !Token.isUnresolved(key) && !Object.prototype.hasOwnProperty.call(present, key))
         .map(
           (key) =>
             new EcsRunnerValidationError(
@@ -1110,6 +1262,112 @@ function requireTags(runner: Construct, taskRole: iam.IRole, requiredTagKeys: st
               `a value for the required tag key "${key}" (requiredTagKeys), from tags, the stack's tags or Tags.of()`,
             ).message,
         );
+    },
+  });
+}
+
+/**
+ * With `vpc` and neither `subnets` nor `subnetIds`, the jobs run in the VPC's private subnets with
+ * egress: a VPC without them is the library's error, not CDK's "There are no 'Private' subnet groups".
+ */
+function checkVpcHasJobSubnets(props: EcsRunnerProps): void {
+  if (props.vpc === undefined || props.subnets !== undefined || props.subnetIds !== undefined) return;
+  let selected: string[];
+  try {
+    selected = props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+  } catch {
+    selected = [];
+  }
+  if (selected.length === 0) {
+    throw new EcsRunnerValidationError(
+      'vpc',
+      Token.isUnresolved(props.vpc.vpcId) ? props.vpc.node.path : props.vpc.vpcId,
+      'a VPC with private subnets with egress (SubnetType.PRIVATE_WITH_EGRESS) for the jobs, or pass subnets (or subnetIds) to choose the subnets the jobs run in',
+    );
+  }
+  v.checkCount('subnets selected from vpc', selected, 1, 16);
+}
+
+/** The concrete account, region and partition of an ARN, when the ARN is concrete. */
+function arnEnv(arn: string | undefined): { partition: string; account: string; region: string } | undefined {
+  if (arn === undefined || Token.isUnresolved(arn) || !arn.startsWith('arn:')) return undefined;
+  const parts = arn.split(':');
+  if (parts.length < 6) return undefined;
+  return { partition: parts[1], region: parts[3], account: parts[4] };
+}
+
+/**
+ * The OIDC provider and an existing cluster must be the stack's: a role trusts only a provider of
+ * its own account, and the orchestrator runs jobs on the body's cluster name in the body's region
+ * (the stack's) with the task-manager role of the stack's account. Compared where both are concrete.
+ */
+function checkSameEnvironment(stack: Stack, props: EcsRunnerProps): void {
+  const concrete = (s: string) => !Token.isUnresolved(s);
+  // The API's role ARN patterns are arn:aws: only, and validateProps refuses other regions.
+  const partition = concrete(stack.partition) ? stack.partition : concrete(stack.region) ? 'aws' : undefined;
+  const provider = arnEnv(props.oidcProviderArn);
+  if (provider) {
+    if (partition !== undefined && provider.partition !== partition) {
+      throw new EcsRunnerValidationError(
+        'oidcProviderArn',
+        props.oidcProviderArn,
+        `a provider of the stack's partition (arn:${partition}:iam::...)`,
+      );
+    }
+    if (concrete(stack.account) && provider.account !== stack.account) {
+      throw new EcsRunnerValidationError(
+        'oidcProviderArn',
+        props.oidcProviderArn,
+        `a provider of the stack's account ${stack.account}: a role can only trust an OIDC provider of its own account`,
+      );
+    }
+  }
+  const cluster = props.cluster;
+  const clusterEnv = cluster ? arnEnv(cluster.clusterArn) : undefined;
+  if (cluster && clusterEnv) {
+    const mismatch =
+      (partition !== undefined && clusterEnv.partition !== partition) ||
+      (concrete(stack.account) && clusterEnv.account !== stack.account) ||
+      (concrete(stack.region) && clusterEnv.region !== stack.region);
+    if (mismatch) {
+      throw new EcsRunnerValidationError(
+        'cluster',
+        cluster.clusterArn,
+        `a cluster of the stack's account and region (${concrete(stack.account) ? stack.account : '<account>'}, ${concrete(stack.region) ? stack.region : '<region>'}): the orchestrator runs jobs on the registered cluster name in the stack's region with a role of the stack's account`,
+      );
+    }
+  }
+}
+
+/** AWS's limit of tags per resource (IAM roles, S3 buckets, KMS keys, ECS clusters, log groups). */
+const MAX_TAGS_PER_RESOURCE = 50;
+
+/**
+ * No resource of the runner may carry more than 50 tags once the stack's tags (which
+ * CloudFormation adds to every resource) and every `Tags.of()` are applied: checked when the app
+ * is synthesized, after the tag aspects ran.
+ */
+function limitTagCount(runner: Construct): void {
+  runner.node.addValidation({
+    validate: () => {
+      const stackTags = Stack.of(runner).tags.tagValues();
+      const errors: string[] = [];
+      for (const child of runner.node.findAll()) {
+        if (!CfnResource.isCfnResource(child) || !TagManager.isTaggable(child)) continue;
+        const all = { ...stackTags, ...child.tags.tagValues() };
+        const count = Object.keys(all).length;
+        if (count > MAX_TAGS_PER_RESOURCE) {
+          errors.push(
+            new EcsRunnerValidationError(
+              'tags',
+              `${count} tags on ${child.node.path}`,
+              `at most ${MAX_TAGS_PER_RESOURCE} tags per resource, counting tags, the stack's tags and Tags.of() (AWS refuses more)`,
+            ).message,
+          );
+          break;
+        }
+      }
+      return errors;
     },
   });
 }

@@ -112,7 +112,13 @@ export class Orchestrator {
 }
 
 function checkIssuer(property: string, issuer: string): void {
-  if (Token.isUnresolved(issuer)) return;
+  if (Token.isUnresolved(issuer)) {
+    throw new EcsRunnerValidationError(
+      property,
+      issuer,
+      "a concrete host name, known at synth time: the issuer is part of the names of the trust policy's condition keys (<issuer>:aud, <issuer>:sub), and a token cannot be a condition key",
+    );
+  }
   if (typeof issuer !== 'string' || !ISSUER_PATTERN.test(issuer)) {
     throw new EcsRunnerValidationError(
       property,

@@ -81,8 +81,28 @@ export function checkOneOf<T>(property: string, value: T | undefined, allowed: r
 
 export function checkTags(property: string, tags: Record<string, string> | undefined): void {
   if (tags === undefined) return;
-  if (unresolved(tags)) return;
+  if (unresolved(tags)) {
+    throw new EcsRunnerValidationError(
+      property,
+      'a token',
+      'an object with concrete keys (values may be tokens): each tag is applied with Tags.of() at synth time',
+    );
+  }
   const keys = Object.keys(tags);
+  const seenKeys = new Map<string, string>();
+  for (const key of keys) {
+    if (unresolved(key)) continue;
+    const folded = key.toLowerCase();
+    const other = seenKeys.get(folded);
+    if (other !== undefined) {
+      throw new EcsRunnerValidationError(
+        `${property} key`,
+        key,
+        `a key that differs from "${other}" in more than case: IAM treats tag keys case-insensitively and refuses both on a role`,
+      );
+    }
+    seenKeys.set(folded, key);
+  }
   if (keys.length > 40) {
     throw new EcsRunnerValidationError(
       property,
@@ -218,4 +238,96 @@ export function checkStatePathPrefix(property: string, value: string | undefined
   if (value.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new EcsRunnerValidationError(property, value, accepted);
   }
+}
+
+/** The kind of value a prop takes, for the runtime shape check of callers without a compiler. */
+export type PropKind =
+  | 'string'
+  | 'boolean'
+  | 'number'
+  | 'string[]'
+  | 'record<string>'
+  | 'record<object>'
+  | { readonly construct: string; readonly has: readonly string[] }
+  | { readonly constructs: string; readonly has: readonly string[] }
+  | { readonly object: string };
+
+const KIND_TEXT: Record<string, string> = {
+  string: 'a string',
+  boolean: 'a boolean (true or false)',
+  number: 'a number',
+  'string[]': 'a list of strings',
+  'record<string>': 'an object of string values',
+  'record<object>': 'an object of name to value',
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasMembers(value: unknown, members: readonly string[]): boolean {
+  return isPlainObject(value) && members.every((m) => (value as Record<string, unknown>)[m] !== undefined);
+}
+
+/**
+ * One runtime check of the props' shapes, for callers without a compiler (plain JavaScript, or a
+ * jsii language's dynamic values): `null`, a string for a boolean, a list for a string or `{}` for
+ * a construct is the library's error naming the prop, not a `TypeError` (or a wrong value in the
+ * body) further down. Tokens pass: a string, number or list token has the right type already.
+ * Constructs are recognised by their members (duck typing), so imported ones and copies of
+ * aws-cdk-lib from another node_modules pass.
+ */
+export function checkShapes(props: Record<string, unknown>, table: Record<string, PropKind>, prefix = ''): void {
+  for (const [name, kind] of Object.entries(table)) {
+    const value = props[name];
+    if (value === undefined) continue;
+    if (!hasShape(value, kind)) {
+      throw new EcsRunnerValidationError(`${prefix}${name}`, shapeOf(value), describeKind(kind));
+    }
+  }
+}
+
+function hasShape(value: unknown, kind: PropKind): boolean {
+  if (typeof kind === 'object') {
+    if ('construct' in kind) return hasMembers(value, kind.has);
+    if ('constructs' in kind) return Array.isArray(value) && value.every((item) => hasMembers(item, kind.has));
+    return isPlainObject(value);
+  }
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'number':
+      return typeof value === 'number' && !Number.isNaN(value);
+    case 'string[]':
+      return Array.isArray(value) && value.every((item) => typeof item === 'string');
+    case 'record<string>':
+      // A token for the whole record is refused later, with its own reason.
+      return isPlainObject(value) && (unresolved(value) || Object.values(value).every((v) => typeof v === 'string'));
+    case 'record<object>':
+      return isPlainObject(value);
+  }
+}
+
+function describeKind(kind: PropKind): string {
+  if (typeof kind === 'string') return KIND_TEXT[kind];
+  if ('construct' in kind) return `${kind.construct} (an object with ${kind.has.join(', ')})`;
+  if ('constructs' in kind) return `a list of ${kind.constructs} (objects with ${kind.has.join(', ')})`;
+  return kind.object;
+}
+
+/** What a wrongly typed value is, for the error message. */
+function shapeOf(value: unknown): unknown {
+  if (value === null) return null;
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'object')
+    return `an object (${
+      Object.keys(value as object)
+        .slice(0, 5)
+        .join(', ') || 'no keys'
+    })`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'string') return value;
+  return `${String(value)} (${typeof value})`;
 }

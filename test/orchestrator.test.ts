@@ -70,11 +70,16 @@ describe('Orchestrator factories', () => {
     );
   });
 
-  test('unresolved tokens pass through unchecked', () => {
+  test('unresolved tokens pass through unchecked, except the issuer, which names condition keys', () => {
     const token = Lazy.string({ produce: () => 'x' });
     expect(() =>
-      Orchestrator.custom({ oidcIssuer: token, apiUrl: token, taskDefinitionFamilyPrefix: token }),
+      Orchestrator.custom({ oidcIssuer: 'oidc.example.com', apiUrl: token, taskDefinitionFamilyPrefix: token }),
     ).not.toThrow();
+    const error = expectValidationError(
+      () => Orchestrator.custom({ oidcIssuer: token, apiUrl: token, taskDefinitionFamilyPrefix: token }),
+      'orchestrator.oidcIssuer',
+    );
+    expect(error.message).toMatch(/a token cannot be a condition key/);
   });
 });
 

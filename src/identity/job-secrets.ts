@@ -22,7 +22,14 @@ const ACCEPTED =
  * pseudo parameters are filled in, when nothing else in it is a reference.
  */
 export function checkJobSecrets(stack: Stack, secrets: Record<string, ecs.Secret> | undefined): void {
-  if (secrets === undefined || Token.isUnresolved(secrets)) return;
+  if (secrets === undefined) return;
+  if (Token.isUnresolved(secrets)) {
+    throw new EcsRunnerValidationError(
+      'secrets',
+      'a token',
+      `an object with concrete variable names: the registration body lists each secret, and the execution role is granted each one. Each value is ${ACCEPTED}`,
+    );
+  }
   for (const [name, secret] of Object.entries(secrets)) {
     v.checkPattern(
       'secrets key',

@@ -22,6 +22,8 @@ export interface SubnetsAndVpc {
 export function checkSubnetsInVpc(props: SubnetsAndVpc): void {
   const vpc = props.vpc;
   if (vpc === undefined || (props.subnets === undefined && props.subnetIds === undefined)) return;
+  // A list token of ids (a parameter, Fn.split) is known only at deploy time.
+  if (props.subnetIds !== undefined && Token.isUnresolved(props.subnetIds)) return;
   const own = [...vpc.publicSubnets, ...vpc.privateSubnets, ...vpc.isolatedSubnets];
   if (own.length === 0) return;
   const stack = Stack.of(vpc);

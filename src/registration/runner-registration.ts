@@ -491,23 +491,52 @@ function validate(scope: Construct, props: RunnerRegistrationProps): void {
     }
   }
 
-  const policy = props.removalPolicy;
-  if (policy !== undefined && policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
-    throw new EcsRunnerValidationError('removalPolicy', policy, 'RemovalPolicy.DESTROY or RemovalPolicy.RETAIN');
-  }
+  checkRemovalPolicy('removalPolicy', props.removalPolicy);
+  checkRunnerRules('rules', props.rules);
+  v.checkRolePath('rolePath', props.rolePath);
+}
 
+/**
+ * A registration's removal policy: DESTROY or RETAIN. `property` is the name the caller's user
+ * wrote (`removalPolicy` here, `registrationRemovalPolicy` on `EcsRunner`).
+ */
+export function checkRemovalPolicy(property: string, policy: RemovalPolicy | undefined): void {
+  if (policy !== undefined && policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
+    throw new EcsRunnerValidationError(property, policy, 'RemovalPolicy.DESTROY or RemovalPolicy.RETAIN');
+  }
+}
+
+/**
+ * Runner rules: ids the API accepts, no two alike. `property` is the name the caller's user wrote
+ * (`rules` here, `runnerRules` on `EcsRunner`).
+ */
+export function checkRunnerRules(property: string, rules: RunnerRuleProps[] | undefined): void {
+  if (rules === undefined) return;
+  if (!Array.isArray(rules)) {
+    throw new EcsRunnerValidationError(property, rules, 'a list of runner rules ({ environmentType?, projectId? })');
+  }
   const seen = new Set<string>();
-  for (const [i, rule] of (props.rules ?? []).entries()) {
+  for (const [i, rule] of rules.entries()) {
+    if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) {
+      throw new EcsRunnerValidationError(`${property}[${i}]`, rule, 'a runner rule ({ environmentType?, projectId? })');
+    }
     const accepted = 'an id of lowercase letters and digits, single dashes between them (^[a-z](?:-?[a-z0-9]+)+$)';
-    v.checkPattern(`rules[${i}].environmentType`, rule.environmentType, RULE_ID, accepted);
-    v.checkPattern(`rules[${i}].projectId`, rule.projectId, RULE_ID, accepted);
+    for (const field of ['environmentType', 'projectId'] as const) {
+      const value = rule[field];
+      if (value !== undefined && typeof value !== 'string') {
+        throw new EcsRunnerValidationError(`${property}[${i}].${field}`, value, accepted);
+      }
+      v.checkPattern(`${property}[${i}].${field}`, value, RULE_ID, accepted);
+    }
     if (Token.isUnresolved(rule.environmentType) || Token.isUnresolved(rule.projectId)) continue;
     const key = JSON.stringify([rule.environmentType ?? '', rule.projectId ?? '']);
     if (seen.has(key)) {
-      throw new EcsRunnerValidationError(`rules[${i}]`, rule, 'rules that differ in environmentType or projectId');
+      throw new EcsRunnerValidationError(
+        `${property}[${i}]`,
+        rule,
+        'rules that differ in environmentType or projectId',
+      );
     }
     seen.add(key);
   }
-
-  v.checkRolePath('rolePath', props.rolePath);
 }

@@ -11,6 +11,20 @@ export interface RenderOptions {
   readonly account?: string;
   readonly region?: string;
   readonly partition?: string;
+  /** Values of the template's parameters by logical id (a List<...> parameter's is an array). */
+  readonly parameters?: Record<string, string | string[]>;
+}
+
+/** A sample value of a parameter of `type`, when the test gives none. */
+function sampleParameter(type: string | undefined): string | string[] {
+  switch (type) {
+    case 'List<AWS::EC2::Subnet::Id>':
+      return ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
+    case 'List<AWS::EC2::SecurityGroup::Id>':
+      return ['sg-0123456789abcdef0'];
+    default:
+      return type?.startsWith('List<') || type === 'CommaDelimitedList' ? ['sample'] : 'sample';
+  }
 }
 
 export function render(value: any, template: any, opts: RenderOptions = {}): any {
@@ -51,10 +65,21 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
         if (arg === 'AWS::Partition') return partition;
         if (arg === 'AWS::URLSuffix') return 'amazonaws.com';
         if (arg === 'AWS::StackName') return 'SampleStack';
+        if (template.Parameters?.[arg] !== undefined) {
+          const parameter = template.Parameters[arg];
+          return opts.parameters?.[arg] ?? parameter.Default ?? sampleParameter(parameter.Type);
+        }
         return physicalId(arg);
       case 'Fn::GetAtt': {
         const [logicalId, attr] = arg;
         if (attr === 'Arn') return arnOf(logicalId);
+        // CDK's Stack.toJsonString of a list token: a custom resource that JSON-encodes its Value.
+        if (
+          resources[logicalId]?.Type === 'Custom::AWSCDKCfnJsonStringify' ||
+          logicalId.startsWith('CdkJsonStringify')
+        ) {
+          return JSON.stringify(walk(resources[logicalId].Properties.Value));
+        }
         return `${physicalId(logicalId)}-${attr}`;
       }
       case 'Fn::Join':

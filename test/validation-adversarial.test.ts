@@ -1,0 +1,335 @@
+/**
+ * Issue 15: every input gets the library's error or a deployable stack. Typed input that crashed,
+ * valid input that was refused, input that synthesized and would fail at deploy or at the API,
+ * props that were silently ignored, errors naming props the user never wrote, and plain
+ * JavaScript callers' wrongly typed values.
+ */
+import { App, CfnParameter, CfnResource, Fn, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EcsRunner, EcsRunnerProps, Orchestrator, RunnerErrors } from 'platform-orchestrator-ecs-runner';
+import { registrationBodies } from './support/cfn';
+import { assertValid } from './support/openapi';
+import { rawSecret } from './support/secrets';
+import { minimalProps, newStack, SUBNETS } from './support/stacks';
+import { expectValidationError } from './support/validation';
+
+const SSM = 'arn:aws:ssm:eu-central-1:123456789012:parameter/a';
+
+/** Nothing of a refused runner is left in the stack. */
+function expectNoResources(stack: Stack): void {
+  expect(
+    stack.node
+      .findAll()
+      .filter((c) => CfnResource.isCfnResource(c))
+      .map((c) => c.node.path),
+  ).toEqual([]);
+}
+
+/** [case, props change, property the error names, text of the accepted form] */
+type Refusal = [string, (stack: Stack) => Partial<EcsRunnerProps>, string, RegExp];
+
+const REFUSED: Refusal[] = [
+  // Crashes on typed input.
+  ['tags as a Lazy', () => ({ tags: Lazy.any({ produce: () => ({ Owner: 'me' }) }) as any }), 'tags', /concrete keys/],
+  [
+    'a vpc with no private subnets with egress',
+    (s) => ({
+      subnetIds: undefined,
+      vpc: new ec2.Vpc(s, 'PublicOnly', { subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PUBLIC }] }),
+    }),
+    'vpc',
+    /private subnets with egress.*pass subnets/,
+  ],
+  // Synthesized, then failed at deploy or at the API.
+  [
+    'a created key with stateReplication and no destination key',
+    (s) => ({
+      createEncryptionKey: true,
+      stateReplication: { destinationBucket: s3.Bucket.fromBucketName(s, 'Dr', 'dr-bucket') },
+    }),
+    'stateReplication.destinationEncryptionKey',
+    /replica key/,
+  ],
+  ['tag keys that differ only by case', () => ({ tags: { Owner: 'a', owner: 'b' } }), 'tags key', /case/],
+  [
+    'an SSE-KMS accessLogsBucket',
+    (s) => ({
+      accessLogsBucket: new s3.Bucket(s, 'KmsLogs', { encryption: s3.BucketEncryption.KMS }),
+    }),
+    'accessLogsBucket',
+    /SSE-S3/,
+  ],
+  [
+    'an oidcProviderArn of another account',
+    () => ({ oidcProviderArn: 'arn:aws:iam::999999999999:oidc-provider/oidc.humanitec.dev' }),
+    'oidcProviderArn',
+    /own account/,
+  ],
+  [
+    'an oidcProviderArn of another partition',
+    () => ({ oidcProviderArn: 'arn:aws-cn:iam::123456789012:oidc-provider/oidc.humanitec.dev' }),
+    'oidcProviderArn',
+    /partition/,
+  ],
+  [
+    'a cluster of another region',
+    (s) => ({ cluster: ecs.Cluster.fromClusterArn(s, 'Far', 'arn:aws:ecs:us-east-1:123456789012:cluster/far') }),
+    'cluster',
+    /account and region/,
+  ],
+  [
+    'a cluster of another account',
+    (s) => ({ cluster: ecs.Cluster.fromClusterArn(s, 'Other', 'arn:aws:ecs:eu-central-1:999999999999:cluster/x') }),
+    'cluster',
+    /account and region/,
+  ],
+  [
+    'environment given as a token',
+    () => ({ environment: Lazy.any({ produce: () => ({ A: 'b' }) }) as any }),
+    'environment',
+    /concrete variable names/,
+  ],
+  [
+    'secrets given as a token',
+    () => ({ secrets: Lazy.any({ produce: () => ({}) }) as any }),
+    'secrets',
+    /concrete variable names/,
+  ],
+  // Silently ignored.
+  ...(
+    [
+      ['noncurrentVersionTransitionDays', 60],
+      ['noncurrentVersionExpirationDays', 120],
+      ['abortIncompleteMultipartUploadDays', 3],
+      ['accessLogsRetentionDays', 30],
+    ] as const
+  ).map(([name, days]): Refusal => [
+    `${name} with a brought stateBucket`,
+    (s) => ({ stateBucket: s3.Bucket.fromBucketName(s, 'Own', 'own-bucket'), [name]: days }),
+    name,
+    /existing stateBucket/,
+  ]),
+  [
+    'accessLogsRetentionDays with serverAccessLogs false',
+    () => ({ serverAccessLogs: false, accessLogsRetentionDays: 30 }),
+    'accessLogsRetentionDays',
+    /serverAccessLogs is false/,
+  ],
+  [
+    'accessLogsRetentionDays with an accessLogsBucket',
+    (s) => ({ accessLogsBucket: s3.Bucket.fromBucketName(s, 'Logs', 'logs-bucket'), accessLogsRetentionDays: 30 }),
+    'accessLogsRetentionDays',
+    /with accessLogsBucket/,
+  ],
+  ['containerInsights "bogus"', () => ({ containerInsights: 'bogus' as any }), 'containerInsights', /"enhanced"/],
+  // Errors naming a property the user wrote.
+  [
+    'a malformed runner rule',
+    (s) => ({
+      apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
+      runnerRules: [{ environmentType: 'Not_Valid' }],
+    }),
+    'runnerRules[0].environmentType',
+    /lowercase letters/,
+  ],
+  [
+    'duplicate runner rules',
+    (s) => ({
+      apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
+      runnerRules: [{ projectId: 'app' }, { projectId: 'app' }],
+    }),
+    'runnerRules[1]',
+    /differ/,
+  ],
+  [
+    'an unknown registrationRemovalPolicy',
+    (s) => ({
+      apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
+      registrationRemovalPolicy: RemovalPolicy.SNAPSHOT,
+    }),
+    'registrationRemovalPolicy',
+    /DESTROY or RemovalPolicy.RETAIN/,
+  ],
+  // Plain JavaScript callers.
+  ['assignPublicIp "true"', () => ({ assignPublicIp: 'true' as any }), 'assignPublicIp', /a boolean/],
+  ['runnerId null', () => ({ runnerId: null as any }), 'runnerId', /a string/],
+  ['description as a list', () => ({ description: ['x'] as any }), 'description', /a string/],
+  ['subnetIds as a string', () => ({ subnetIds: SUBNETS[0] as any }), 'subnetIds', /a list of strings/],
+  ['maxTaskCpu "1024"', () => ({ maxTaskCpu: '1024' as any }), 'maxTaskCpu', /a number/],
+  ['cluster {}', () => ({ cluster: {} as any }), 'cluster', /ecs.ICluster/],
+  ['vpc {}', () => ({ subnetIds: undefined, vpc: {} as any }), 'vpc', /ec2.IVpc/],
+  ['stateBucket "name"', () => ({ stateBucket: 'my-bucket' as any }), 'stateBucket', /s3.IBucket/],
+  ['orchestrator {}', () => ({ orchestrator: {} as any }), 'orchestrator', /Orchestrator/],
+  ['securityGroups [{}]', () => ({ securityGroups: [{}] as any }), 'securityGroups', /ec2.ISecurityGroup/],
+  ['environment of numbers', () => ({ environment: { A: 1 } as any }), 'environment', /string values/],
+  ['tags null', () => ({ tags: null as any }), 'tags', /string values/],
+  [
+    'stateReplication without a bucket',
+    () => ({ stateReplication: { destinationBucket: 'dr' } as any }),
+    'stateReplication.destinationBucket',
+    /s3.IBucket/,
+  ],
+  ['runnerRules [null]', () => ({ runnerRules: [null] as any }), 'runnerRules', /RunnerRuleProps/],
+];
+
+describe('issue 15: refused with the library error naming the prop, nothing built', () => {
+  test.each(REFUSED)('%s', (_name, change, property, accepted) => {
+    // GIVEN
+    const stack = newStack();
+    const props = { ...minimalProps(), ...change(stack) };
+    const before = stack.node.findAll().filter((c) => CfnResource.isCfnResource(c)).length;
+    // WHEN / THEN
+    const error = expectValidationError(() => new EcsRunner(stack, 'Runner', props), property);
+    expect(error.message).toMatch(accepted);
+    // Nothing of the runner was built (resources given in the props may exist).
+    const runner = stack.node.tryFindChild('Runner');
+    expect(runner === undefined || runner.node.findAll().every((c) => !CfnResource.isCfnResource(c))).toBe(true);
+    expect(stack.node.findAll().filter((c) => CfnResource.isCfnResource(c)).length).toBe(before);
+  });
+
+  test('any token as the orchestrator oidcIssuer: it would be a condition key', () => {
+    // GIVEN a token issuer WHEN the orchestrator is made THEN the library error names it
+    const stack = new Stack(new App(), 'S');
+    const issuer = new CfnParameter(stack, 'Issuer').valueAsString;
+    const error = expectValidationError(
+      () =>
+        Orchestrator.custom({ oidcIssuer: issuer, apiUrl: 'https://po.example.com', taskDefinitionFamilyPrefix: 'x_' }),
+      'orchestrator.oidcIssuer',
+    );
+    expect(error.message).toMatch(/a token cannot be a condition key/);
+    expectValidationError(
+      () =>
+        Orchestrator.stellwerk({
+          oidcIssuer: Lazy.string({ produce: () => 'a.example.com' }),
+          apiUrl: 'https://a.example.com',
+        }),
+      'orchestrator.oidcIssuer',
+    );
+  });
+
+  test('more than 50 tags on a resource once the stack tags are added fails synthesis', () => {
+    // GIVEN 30 runner tags and 25 stack tags (plus ManagedBy): each is allowed on its own
+    const runnerTags = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`Runner${i}`, 'x']));
+    const stackTags = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`Stack${i}`, 'y']));
+    const stack = newStack({ tags: stackTags });
+    new EcsRunner(stack, 'Runner', minimalProps({ tags: runnerTags }));
+    // WHEN / THEN
+    expect(() => Template.fromStack(stack)).toThrow(/Invalid tags: "56 tags on TestStack\/Runner\/.*at most 50 tags/);
+  });
+
+  test('50 tags in all on each resource synthesize', () => {
+    // GIVEN 24 runner tags, 25 stack tags and ManagedBy: 50
+    const stack = newStack({ tags: Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`Stack${i}`, 'y'])) });
+    new EcsRunner(
+      stack,
+      'Runner',
+      minimalProps({ tags: Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`R${i}`, 'x'])) }),
+    );
+    Tags.of(stack).add('Stack0', 'z'); // the same key again is no extra tag
+    // WHEN / THEN
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  test('a refused runner is the library error even for props that are not an object', () => {
+    const stack = newStack();
+    expectValidationError(() => new EcsRunner(stack, 'Runner', null as any), 'props');
+    expectNoResources(stack);
+  });
+});
+
+/** [case, props change] of valid input that was refused */
+const ACCEPTED: Array<[string, (stack: Stack) => Partial<EcsRunnerProps>, Record<string, string>?]> = [
+  [
+    'subnetIds from a List<AWS::EC2::Subnet::Id> parameter',
+    (s) => ({ subnetIds: new CfnParameter(s, 'Subnets', { type: 'List<AWS::EC2::Subnet::Id>' }).valueAsList }),
+  ],
+  [
+    'subnetIds from Fn.split of a parameter',
+    (s) => ({ subnetIds: Fn.split(',', new CfnParameter(s, 'S').valueAsString) }),
+    { S: SUBNETS.join(',') },
+  ],
+  [
+    'securityGroupIds from Lazy.list',
+    () => ({ securityGroupIds: Lazy.list({ produce: () => ['sg-0123456789abcdef0'] }) }),
+  ],
+  [
+    'securityGroupIds from a List<AWS::EC2::SecurityGroup::Id> parameter',
+    (s) => ({
+      securityGroupIds: new CfnParameter(s, 'Groups', { type: 'List<AWS::EC2::SecurityGroup::Id>' }).valueAsList,
+    }),
+  ],
+  [
+    'assumableRoleArns from Fn.split',
+    (s) => ({ assumableRoleArns: Fn.split(',', new CfnParameter(s, 'R').valueAsString) }),
+  ],
+  [
+    'requiredTagKeys from Fn.split',
+    (s) => ({ requiredTagKeys: Fn.split(',', new CfnParameter(s, 'K').valueAsString) }),
+  ],
+  [
+    'a secret named constructor with environment',
+    () => ({ environment: { A: 'b' }, secrets: { constructor: rawSecret(SSM) } }),
+  ],
+  [
+    'a secret named toString with environment',
+    () => ({ environment: { A: 'b' }, secrets: { toString: rawSecret(SSM) } }),
+  ],
+  [
+    'an oidcProviderArn and cluster of the stack',
+    (s) => ({
+      oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/oidc.humanitec.dev',
+      cluster: ecs.Cluster.fromClusterArn(s, 'Own', 'arn:aws:ecs:eu-central-1:123456789012:cluster/own'),
+    }),
+  ],
+  [
+    'a created key with stateReplication and a destination key',
+    (s) => ({
+      createEncryptionKey: true,
+      stateReplication: {
+        destinationBucket: s3.Bucket.fromBucketAttributes(s, 'Dr', { bucketName: 'dr-bucket', region: 'eu-west-1' }),
+        destinationEncryptionKey: kms.Key.fromKeyArn(s, 'DrKey', 'arn:aws:kms:eu-west-1:123456789012:key/abcd'),
+      },
+    }),
+  ],
+];
+
+describe('issue 15: valid input synthesizes a schema-valid body', () => {
+  test.each(ACCEPTED)('%s', (_name, change, parameters) => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new EcsRunner(stack, 'Runner', { ...minimalProps(), ...change(stack) });
+    // THEN
+    const bodies = registrationBodies(Template.fromStack(stack).toJSON(), { parameters });
+    expect(bodies).toHaveLength(1);
+    assertValid('RunnerCreateBody', bodies[0]);
+  });
+
+  test('securityGroupIds as a list token cannot be combined with securityGroups', () => {
+    const stack = newStack();
+    const error = expectValidationError(
+      () =>
+        new EcsRunner(
+          stack,
+          'Runner',
+          minimalProps({
+            securityGroupIds: Lazy.list({ produce: () => ['sg-0123456789abcdef0'] }),
+            securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'G', 'sg-0fedcba9876543210')],
+          }),
+        ),
+      'securityGroups',
+    );
+    expect(error.message).toMatch(/list token/);
+  });
+
+  test('RunnerErrors recognises each refusal above', () => {
+    // The property names are the props' own names (or their paths), as the user wrote them.
+    expect(REFUSED.every(([, , property]) => /^[a-zA-Z]+(\[\d+\])?(\.[a-zA-Z]+)?( key)?$/.test(property))).toBe(true);
+    expect(RunnerErrors.isValidationError(new Error('x'))).toBe(false);
+  });
+});
