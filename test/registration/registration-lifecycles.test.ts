@@ -11,7 +11,7 @@ import { diffRunner } from '../../src/registration/runtime/api-client';
 import { REPORT_RESERVE_MS, UNDO_DEADLINE_MS } from '../../src/registration/runtime/registration.lambda';
 import { FakeOrchestrator, sampleBody, useFakeOrchestrator } from '../support/fake-orchestrator';
 import { CREATE_FAILED_MARKER, Props, ReplayedResource } from './provider-replay';
-import { useHandlerEnvironment } from '../support/handler-env';
+import { registrationProps, useHandlerEnvironment } from '../support/handler-env';
 
 const TOKEN = `hum-${randomUUID()}`;
 const ORG = 'acme';
@@ -46,18 +46,13 @@ afterEach(() => {
 type Rule = { env_type_id?: string; project_id?: string };
 
 function props(runnerId: string, rules: Rule[] = [], over: Props = {}, bodyOver: Record<string, unknown> = {}): Props {
-  return {
-    ServiceToken: 'arn:aws:lambda:eu-central-1:123456789012:function:framework-onEvent',
-    OrgId: ORG,
-    ApiUrl: fake.url,
-    RunnerId: runnerId,
-    Body: JSON.stringify(sampleBody(runnerId, bodyOver)),
-    TokenSecretArn: SECRET_ARN,
-    AdoptExisting: 'false',
-    RetainOnDelete: 'false',
-    Rules: JSON.stringify(rules),
-    ...over,
-  };
+  return registrationProps(
+    { orgId: ORG, apiUrl: fake.url, tokenSecretArn: SECRET_ARN },
+    runnerId,
+    rules,
+    over,
+    bodyOver,
+  );
 }
 
 function resource(remainingMs?: number): ReplayedResource {

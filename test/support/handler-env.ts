@@ -4,7 +4,7 @@
  * short API timeouts and retries; every console line captured, so a test can check what was
  * logged. Restores the environment and the console after the suite.
  */
-import { FakeOrchestrator } from './fake-orchestrator';
+import { FakeOrchestrator, sampleBody } from './fake-orchestrator';
 
 export interface HandlerEnvironment {
   /** Every console line logged during the current test. */
@@ -56,4 +56,29 @@ export function useHandlerEnvironment(
     jest.restoreAllMocks();
   });
   return { logs };
+}
+
+/**
+ * The registration custom resource's properties as `RunnerRegistration` writes them, for a runner
+ * of `orgId` whose API token is in `tokenSecretArn`, against the fake at `apiUrl`.
+ */
+export function registrationProps(
+  target: { readonly orgId: string; readonly apiUrl: string; readonly tokenSecretArn: string },
+  runnerId: string,
+  rules: readonly Record<string, string>[] = [],
+  over: Record<string, string> = {},
+  bodyOver: Record<string, unknown> = {},
+): Record<string, string> {
+  return {
+    ServiceToken: 'arn:aws:lambda:eu-central-1:123456789012:function:framework-onEvent',
+    OrgId: target.orgId,
+    ApiUrl: target.apiUrl,
+    RunnerId: runnerId,
+    Body: JSON.stringify(sampleBody(runnerId, bodyOver)),
+    TokenSecretArn: target.tokenSecretArn,
+    AdoptExisting: 'false',
+    RetainOnDelete: 'false',
+    Rules: JSON.stringify(rules),
+    ...over,
+  };
 }

@@ -12,7 +12,7 @@ import {
 } from '../../../src/registration/runtime/registration.lambda';
 import { HANDLER_BUNDLE, ensureBundled } from '../../support/bundles';
 import { FakeOrchestrator, FaultRule, sampleBody, useFakeOrchestrator } from '../../support/fake-orchestrator';
-import { useHandlerEnvironment } from '../../support/handler-env';
+import { registrationProps, useHandlerEnvironment } from '../../support/handler-env';
 
 const TOKEN = `hum-${randomUUID()}`;
 const ORG = 'acme';
@@ -51,18 +51,7 @@ afterEach(() => {
 type Props = Record<string, string>;
 
 function props(runnerId: string, over: Props = {}, bodyOver: Record<string, unknown> = {}): Props {
-  return {
-    ServiceToken: 'arn:aws:lambda:eu-central-1:123456789012:function:framework-onEvent',
-    OrgId: ORG,
-    ApiUrl: fake.url,
-    RunnerId: runnerId,
-    Body: JSON.stringify(sampleBody(runnerId, bodyOver)),
-    TokenSecretArn: SECRET_ARN,
-    AdoptExisting: 'false',
-    RetainOnDelete: 'false',
-    Rules: '[]',
-    ...over,
-  };
+  return registrationProps({ orgId: ORG, apiUrl: fake.url, tokenSecretArn: SECRET_ARN }, runnerId, [], over, bodyOver);
 }
 
 const rules = (...r: { env_type_id?: string; project_id?: string }[]) => JSON.stringify(r);
