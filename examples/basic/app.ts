@@ -10,7 +10,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 
 export class BasicRunnerStack extends Stack {
   public readonly runner: EcsRunner;
@@ -22,7 +22,9 @@ export class BasicRunnerStack extends Stack {
     });
     this.runner = new EcsRunner(this, 'Runner', {
       orgId: this.node.tryGetContext('orgId') ?? 'my-org',
-      subnetIds: listContext(this, 'subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+      network: RunnerNetwork.fromSubnetIds(
+        listContext(this, 'subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+      ),
     });
   }
 }

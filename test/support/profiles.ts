@@ -15,7 +15,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EcsRunner, EcsRunnerProps, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
+import {
+  EcsRunner,
+  EcsRunnerProps,
+  RunnerEncryption,
+  RunnerNetwork,
+  RunnerVpcEndpoints,
+  StateBucket,
+} from 'platform-orchestrator-ecs-runner';
 import { buildApp } from '../../examples/basic/app';
 import { ComplianceProfile, profileFromStacks } from './compliance';
 
@@ -74,19 +81,28 @@ export function productionProfile(): ComplianceProfile {
         orgId: 'acme-platform',
         runnerId: 'prod-runner',
         description: 'Production runner (compliance profile)',
-        vpc,
-        subnetIds: PRODUCTION_SUBNET_IDS,
-        createEncryptionKey: true,
-        stateReplication: { destinationBucket: drBucket, destinationEncryptionKey: drKey },
+        network: RunnerNetwork.fromSubnetIds(PRODUCTION_SUBNET_IDS, { vpc }),
+        encryption: RunnerEncryption.createKey(),
         permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(stack, 'Boundary', PRODUCTION_BOUNDARY),
         rolePath: PRODUCTION_ROLE_PATH,
         requiredTagKeys: REQUIRED_TAG_KEYS,
-        restrictStateAccess: true,
-        stateAdministrators: [
-          iam.Role.fromRoleArn(stack, 'BreakGlass', `arn:aws:iam::${stack.account}:role/platform-break-glass`),
-        ],
+        state: {
+          bucket: StateBucket.create({
+            replication: { destinationBucket: drBucket, destinationEncryptionKey: drKey },
+            restrictAccess: true,
+            administrators: [
+              iam.Role.fromRoleArn(stack, 'BreakGlass', `arn:aws:iam::${stack.account}:role/platform-break-glass`),
+            ],
+          }),
+        },
         tags: PRODUCTION_TAGS,
-        apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'ApiToken', PRODUCTION_API_TOKEN_SECRET_ARN),
+        registration: {
+          apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
+            stack,
+            'ApiToken',
+            PRODUCTION_API_TOKEN_SECRET_ARN,
+          ),
+        },
       };
       const runner = new EcsRunner(stack, 'Runner', props);
       runner.addMonitoring({ alarmEmails: PRODUCTION_ALARM_EMAILS });

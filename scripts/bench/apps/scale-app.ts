@@ -18,7 +18,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerEncryption, RunnerNetwork, StateBucket } from 'platform-orchestrator-ecs-runner';
 import { SCALE_PROFILES, ScaleProfile } from '../scale-profiles';
 
 export const SCALE_STACK = 'RunnersPerStack';
@@ -31,7 +31,7 @@ export function buildScaleStack(app: App, profile: ScaleProfile, runners: number
   const stack = new Stack(app, SCALE_STACK, { env: { account: ACCOUNT, region: REGION } });
   if (profile === 'basic') {
     for (let i = 0; i < runners; i++) {
-      new EcsRunner(stack, `Runner${i}`, { orgId: 'my-org', subnetIds: SUBNETS });
+      new EcsRunner(stack, `Runner${i}`, { orgId: 'my-org', network: RunnerNetwork.fromSubnetIds(SUBNETS) });
     }
     return stack;
   }
@@ -56,16 +56,15 @@ export function buildScaleStack(app: App, profile: ScaleProfile, runners: number
     const runner = new EcsRunner(stack, `Runner${i}`, {
       orgId: 'acme-platform',
       runnerId: `team-${i}`,
-      vpc,
-      subnetIds: SUBNETS,
-      createEncryptionKey: true,
-      stateReplication: { destinationBucket, destinationEncryptionKey },
+      network: RunnerNetwork.fromSubnetIds(SUBNETS, { vpc }),
+      encryption: RunnerEncryption.createKey(),
+      state: { bucket: StateBucket.create({ replication: { destinationBucket, destinationEncryptionKey } }) },
       permissionsBoundary,
       rolePath,
       requiredTagKeys: Object.keys(TAGS),
       tags: TAGS,
       ...(profile === 'production' || profile === 'registered'
-        ? { apiTokenSecret, runnerRules: [{ environmentType: 'production' }] }
+        ? { registration: { apiTokenSecret, rules: [{ environmentType: 'production' }] } }
         : {}),
     });
     if (profile === 'production' || profile === 'monitored') {
