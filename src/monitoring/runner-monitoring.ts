@@ -388,15 +388,25 @@ export class RunnerMonitoring extends Construct {
     });
   }
 
-  private containerInsightsMetric(metricName: string, label: string): cloudwatch.Metric {
+  /** A Container Insights metric of the runner's cluster, per minute (Sum unless `statistic` says otherwise). */
+  private containerInsightsMetric(
+    metricName: string,
+    label: string,
+    statistic: string = cloudwatch.Stats.SUM,
+  ): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'ECS/ContainerInsights',
       metricName,
       dimensionsMap: { ClusterName: this.runner.clusterName },
-      statistic: cloudwatch.Stats.SUM,
+      statistic,
       period: Duration.minutes(1),
       label,
     });
+  }
+
+  /** One of the dashboard's three Container Insights graphs of a row (a third of its width each). */
+  private containerInsightsGraph(title: string, metrics: cloudwatch.IMetric[]): cloudwatch.GraphWidget {
+    return new cloudwatch.GraphWidget({ title, left: metrics, width: 8, height: 6 });
   }
 
   private createTopic(encryptionKey: kms.IKey | undefined): { topic: sns.Topic; key: kms.IKey } {
@@ -524,39 +534,17 @@ export class RunnerMonitoring extends Construct {
       }),
     );
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'CPU units (Container Insights)',
-        left: [
-          this.containerInsightsMetric('CpuUtilized', 'utilized'),
-          this.containerInsightsMetric('CpuReserved', 'reserved'),
-        ],
-        width: 8,
-        height: 6,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Memory MiB (Container Insights)',
-        left: [
-          this.containerInsightsMetric('MemoryUtilized', 'utilized'),
-          this.containerInsightsMetric('MemoryReserved', 'reserved'),
-        ],
-        width: 8,
-        height: 6,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Running jobs (Container Insights)',
-        left: [
-          new cloudwatch.Metric({
-            namespace: 'ECS/ContainerInsights',
-            metricName: 'TaskCount',
-            dimensionsMap: { ClusterName: runner.clusterName },
-            statistic: cloudwatch.Stats.MAXIMUM,
-            period: Duration.minutes(1),
-            label: 'tasks',
-          }),
-        ],
-        width: 8,
-        height: 6,
-      }),
+      this.containerInsightsGraph('CPU units (Container Insights)', [
+        this.containerInsightsMetric('CpuUtilized', 'utilized'),
+        this.containerInsightsMetric('CpuReserved', 'reserved'),
+      ]),
+      this.containerInsightsGraph('Memory MiB (Container Insights)', [
+        this.containerInsightsMetric('MemoryUtilized', 'utilized'),
+        this.containerInsightsMetric('MemoryReserved', 'reserved'),
+      ]),
+      this.containerInsightsGraph('Running jobs (Container Insights)', [
+        this.containerInsightsMetric('TaskCount', 'tasks', cloudwatch.Stats.MAXIMUM),
+      ]),
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
