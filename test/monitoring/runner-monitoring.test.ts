@@ -17,7 +17,7 @@ interface Fixture {
   readonly runner: EcsRunner;
 }
 
-function fixture(): Fixture {
+function fixture(tags?: Record<string, string>): Fixture {
   const app = new App();
   const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
   const vpc = new ec2.Vpc(stack, 'Vpc', {
@@ -29,6 +29,7 @@ function fixture(): Fixture {
     runnerId: 'prod-runner',
     subnetIds: ['subnet-0123456789abcdef0'],
     vpc,
+    tags,
   });
   return { stack, runner };
 }
@@ -743,21 +744,9 @@ describe('RunnerMonitoring', () => {
   });
 
   describe('tags', () => {
-    /** A runner of these tags in a fresh stack. */
-    function taggedRunner(tags: Record<string, string>): { stack: Stack; runner: EcsRunner } {
-      const stack = new Stack(new App(), 'Stack', { env: { account: ACCOUNT, region: REGION } });
-      const runner = new EcsRunner(stack, 'Runner', {
-        orgId: 'my-org',
-        runnerId: 'prod-runner',
-        subnetIds: ['subnet-0123456789abcdef0'],
-        tags,
-      });
-      return { stack, runner };
-    }
-
     test('the runner tags its alarms', () => {
       // GIVEN / WHEN
-      const { stack, runner } = taggedRunner({ Team: 'platform' });
+      const { stack, runner } = fixture({ Team: 'platform' });
       runner.addMonitoring();
 
       // THEN
@@ -769,7 +758,7 @@ describe('RunnerMonitoring', () => {
 
     test('an empty tag value with alarms fails synthesis naming the tag (CloudFormation refuses it on an alarm)', () => {
       // GIVEN a runner with an empty tag value
-      const { stack, runner } = taggedRunner({ Team: '' });
+      const { stack, runner } = fixture({ Team: '' });
 
       // WHEN it is monitored
       runner.addMonitoring();
@@ -782,7 +771,7 @@ describe('RunnerMonitoring', () => {
 
     test("an empty tag value without monitoring synthesizes: the runner's own resources accept it", () => {
       // GIVEN / WHEN a runner with an empty tag value and no monitoring
-      const { stack } = taggedRunner({ Team: '' });
+      const { stack } = fixture({ Team: '' });
 
       // THEN it synthesizes, the tag on its resources
       Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
@@ -792,7 +781,7 @@ describe('RunnerMonitoring', () => {
 
     test('an empty tag value from Tags.of() on the shared dashboard fails synthesis naming the dashboard', () => {
       // GIVEN a monitored runner
-      const { stack, runner } = taggedRunner({});
+      const { stack, runner } = fixture({});
       runner.addMonitoring();
 
       // WHEN the dashboard (a child of the stack, not of the runner) gets an empty tag value
@@ -806,7 +795,7 @@ describe('RunnerMonitoring', () => {
 
     test('an empty tag value kept off the CloudWatch resources, or a token value, synthesizes', () => {
       // GIVEN a monitored runner
-      const { stack, runner } = taggedRunner({ Team: Lazy.string({ produce: () => 'platform' }) });
+      const { stack, runner } = fixture({ Team: Lazy.string({ produce: () => 'platform' }) });
       runner.addMonitoring();
 
       // WHEN an empty tag value reaches every resource but the alarms and the dashboard
