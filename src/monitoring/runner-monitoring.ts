@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
-import { allowLogsToUseKey, pseudoParameters, readable } from '../encryption/log-group-key';
+import { addToKeyPolicy, allowLogsToUseKey, pseudoParameters, readable } from '../encryption/key-policy';
 import { EcsRunnerValidationError } from '../errors';
 import type { IEcsRunner } from '../i-ecs-runner';
 import { tagManagedBy } from '../managed-by';
@@ -487,8 +487,7 @@ export class RunnerMonitoring extends Construct {
 
   /** Add statements to a key's policy when it is a key of this stack; otherwise warn with them. */
   private allowOnKey(key: kms.IKey, statements: iam.PolicyStatement[], property: string): void {
-    const sameStack = Stack.of(key) === Stack.of(this);
-    const missing = sameStack ? statements.filter((s) => !key.addToResourcePolicy(s, true).statementAdded) : statements;
+    const missing = addToKeyPolicy(this, key, statements);
     if (missing.length > 0) {
       Annotations.of(this).addWarningV2(
         'platform-orchestrator-ecs-runner:monitoringKeyPolicy',
