@@ -11,7 +11,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { EcsRunner } from 'platform-orchestrator-ecs-runner';
-import { BasicRunnerStack } from '../examples/basic/app';
+import { basicRunnerProps, BasicRunnerStack } from '../examples/basic/app';
 import { CompleteProductionRunnerStack } from '../examples/complete-production/app';
 
 /** https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html */
@@ -31,8 +31,7 @@ function cdkJsonContext(profile: Profile): Record<string, any> {
 export function scaleStack(profile: Profile, runners: number, app: App): Stack {
   if (profile === 'basic') {
     const stack = new BasicRunnerStack(app, 'RunnersPerStack');
-    const { orgId, subnetIds } = cdkJsonContext('basic');
-    for (let i = 1; i < runners; i++) new EcsRunner(stack, `Runner${i}`, { orgId, subnetIds });
+    for (let i = 1; i < runners; i++) new EcsRunner(stack, `Runner${i}`, basicRunnerProps(stack));
     return stack;
   }
   const stack = new CompleteProductionRunnerStack(app, 'RunnersPerStack');
