@@ -1,4 +1,5 @@
 export * from './ecs-runner';
+export * from './ecs-runner-props';
 export { IEcsRunner } from './i-ecs-runner';
 export { RunnerErrors } from './errors';
 export { ContainerInsightsMode } from './compute/runner-cluster';
@@ -9,3 +10,6 @@ export * from './monitoring/runner-monitoring';
 export * from './networking/runner-vpc-endpoints';
 export * from './registration';
 export { RunnerVpc, RunnerVpcProps } from './networking/runner-vpc';
+export { RunnerEncryption } from './encryption/runner-encryption';
+export * from './networking/runner-network';
+export * from './state/state-bucket';

@@ -310,7 +310,7 @@ function hasShape(value: unknown, kind: PropKind): boolean {
   }
 }
 
-function describeKind(kind: PropKind): string {
+export function describeKind(kind: PropKind): string {
   if (typeof kind === 'string') return KIND_TEXT[kind];
   if ('construct' in kind) return `${kind.construct} (an object with ${kind.has.join(', ')})`;
   if ('constructs' in kind) return `a list of ${kind.constructs} (objects with ${kind.has.join(', ')})`;

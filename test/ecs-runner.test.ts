@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EcsRunner, MANAGED_BY, Orchestrator } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, MANAGED_BY, Orchestrator, RunnerEncryption, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
 import { assertValid } from './support/openapi';
 import { logicalId, minimalProps, newStack, statementsOfRole, SUBNETS, synthRunner } from './support/stacks';
@@ -161,7 +161,12 @@ describe('EcsRunner: the reference module scenarios', () => {
     const runner = new EcsRunner(
       stack,
       'Runner',
-      minimalProps({ tags: { Team: 'platform', CostCenter: '1234' }, createEncryptionKey: true, vpc, apiTokenSecret }),
+      minimalProps({
+        tags: { Team: 'platform', CostCenter: '1234' },
+        encryption: RunnerEncryption.createKey(),
+        network: RunnerNetwork.fromSubnetIds([...SUBNETS], { vpc }),
+        registration: { apiTokenSecret },
+      }),
     );
     runner.addMonitoring();
     const template = Template.fromStack(stack).toJSON();
@@ -212,7 +217,11 @@ describe('EcsRunner: the reference module scenarios', () => {
     const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0');
     // WHEN
     const { template, runner } = synthRunner(
-      { vpc, securityGroups: [sg], securityGroupIds: ['sg-0fedcba9876543210'] },
+      {
+        network: RunnerNetwork.fromSubnetIds([...SUBNETS], { vpc }),
+        securityGroups: [sg],
+        securityGroupIds: ['sg-0fedcba9876543210'],
+      },
       stack,
     );
     // THEN
@@ -230,7 +239,7 @@ describe('EcsRunner: the reference module scenarios', () => {
       availabilityZones: ['eu-central-1a'],
     });
     // WHEN
-    const { template, runner } = synthRunner({ vpc }, stack);
+    const { template, runner } = synthRunner({ network: RunnerNetwork.fromSubnetIds([...SUBNETS], { vpc }) }, stack);
     // THEN
     template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
@@ -252,7 +261,11 @@ describe('EcsRunner: the reference module scenarios', () => {
     const stack = newStack();
     const subnets = SUBNETS.map((id, i) => ec2.Subnet.fromSubnetId(stack, `S${i}`, id));
     // WHEN
-    const runner = new EcsRunner(stack, 'Runner', { orgId: 'my-org', subnets, assignPublicIp: true });
+    const runner = new EcsRunner(stack, 'Runner', {
+      orgId: 'my-org',
+      network: RunnerNetwork.fromSubnets(subnets),
+      assignPublicIp: true,
+    });
     // THEN
     const [body] = registrationBodies(Template.fromStack(stack).toJSON());
     expect(body.runner_configuration.job.subnets).toEqual(SUBNETS);
@@ -363,7 +376,7 @@ describe('EcsRunner: outputs and public members', () => {
 
   test('exposes every sub-resource', () => {
     // GIVEN / WHEN
-    const { runner, stack, template } = synthRunner({ createEncryptionKey: true });
+    const { runner, stack, template } = synthRunner({ encryption: RunnerEncryption.createKey() });
     // THEN each member is the resource of the template it names
     // (the cluster member is a reference to the created AWS::ECS::Cluster, not its L2)
     const cluster = onlyResourceOf(template, 'AWS::ECS::Cluster');
@@ -414,7 +427,7 @@ describe('EcsRunner: registration and monitoring wiring', () => {
     const runner = new EcsRunner(
       stack,
       'Runner',
-      minimalProps({ apiTokenSecret: secret, runnerRules: [{ environmentType: 'development' }] }),
+      minimalProps({ registration: { apiTokenSecret: secret, rules: [{ environmentType: 'development' }] } }),
     );
     const monitoring = runner.addMonitoring();
     // THEN
@@ -436,20 +449,19 @@ describe('EcsRunner: registration and monitoring wiring', () => {
     expect(alarm.Properties.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: handler } }]);
   });
 
-  test('without a secret nothing is registered, and registration options are refused', () => {
+  test('without registration nothing is registered', () => {
+    // GIVEN / WHEN a runner without `registration`
     const { template, runner } = synthRunner();
+    // THEN
     template.resourceCountIs('Custom::PlatformOrchestratorRunner', 0);
     template.resourceCountIs('AWS::Lambda::Function', 0);
     expect(runner.registration).toBeUndefined();
-    expect(() => synthRunner({ runnerRules: [{ environmentType: 'production' }] })).toThrow(
-      /Invalid apiTokenSecret: .*API token/,
-    );
   });
 
   test('addMonitoring encrypts the topic with the runner key', () => {
     // GIVEN
     const stack = newStack();
-    const runner = new EcsRunner(stack, 'Runner', minimalProps({ createEncryptionKey: true }));
+    const runner = new EcsRunner(stack, 'Runner', minimalProps({ encryption: RunnerEncryption.createKey() }));
     // WHEN
     const monitoring = runner.addMonitoring({ alarmEmails: ['oncall@example.com'] });
     // THEN the topic's key is the runner's key, the only key of the stack

@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EcsRunner, MANAGED_BY } from '../src/ecs-runner';
+import { RunnerNetwork } from '../src/networking/runner-network';
 
 describe('the ManagedBy tag value', () => {
   test("is on the runner's resources and public to every jsii language as EcsRunner.MANAGED_BY", () => {
@@ -9,7 +10,7 @@ describe('the ManagedBy tag value', () => {
     new EcsRunner(stack, 'Runner', {
       orgId: 'my-org',
       runnerId: 'prod-runner',
-      subnetIds: ['subnet-0123456789abcdef0'],
+      network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
     });
     // THEN the static, the TypeScript export and the tag on the cluster agree
     expect(EcsRunner.MANAGED_BY).toBe('platform-orchestrator-ecs-runner');

@@ -90,7 +90,7 @@ describe('EcsRunner with an orchestrator', () => {
     const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
     // WHEN
     const { template, runner } = synthRunner(
-      { orchestrator: Orchestrator.stellwerk(STELLWERK), runnerId: 'sw-runner', apiTokenSecret },
+      { orchestrator: Orchestrator.stellwerk(STELLWERK), runnerId: 'sw-runner', registration: { apiTokenSecret } },
       stack,
     );
     // THEN

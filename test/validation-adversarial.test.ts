@@ -11,7 +11,16 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EcsRunner, EcsRunnerProps, Orchestrator, RunnerErrors } from 'platform-orchestrator-ecs-runner';
+import {
+  EcsRunner,
+  EcsRunnerProps,
+  Orchestrator,
+  RunnerEncryption,
+  RunnerErrors,
+  RunnerNetwork,
+  StateAccessLogs,
+  StateBucket,
+} from 'platform-orchestrator-ecs-runner';
 import { rawSecret } from './support/secrets';
 import { minimalProps, newStack, SUBNETS } from './support/stacks';
 import { expectValidationError } from './support/validation';
@@ -37,29 +46,38 @@ const REFUSED: Refusal[] = [
   [
     'a vpc with no private subnets with egress',
     (s) => ({
-      subnetIds: undefined,
-      vpc: new ec2.Vpc(s, 'PublicOnly', { subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PUBLIC }] }),
+      network: RunnerNetwork.fromVpc(
+        new ec2.Vpc(s, 'PublicOnly', { subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PUBLIC }] }),
+      ),
     }),
-    'vpc',
-    /private subnets with egress.*pass subnets/,
+    'network',
+    /private subnets with egress.*RunnerNetwork\.fromSubnets/,
   ],
   // Synthesized, then failed at deploy or at the API.
   [
     'a created key with stateReplication and no destination key',
     (s) => ({
-      createEncryptionKey: true,
-      stateReplication: { destinationBucket: s3.Bucket.fromBucketName(s, 'Dr', 'dr-bucket') },
+      encryption: RunnerEncryption.createKey(),
+      state: {
+        bucket: StateBucket.create({
+          replication: { destinationBucket: s3.Bucket.fromBucketName(s, 'Dr', 'dr-bucket') },
+        }),
+      },
     }),
-    'stateReplication.destinationEncryptionKey',
+    'state.bucket.replication.destinationEncryptionKey',
     /replica key/,
   ],
   ['tag keys that differ only by case', () => ({ tags: { Owner: 'a', owner: 'b' } }), 'tags key', /case/],
   [
     'an SSE-KMS accessLogsBucket',
     (s) => ({
-      accessLogsBucket: new s3.Bucket(s, 'KmsLogs', { encryption: s3.BucketEncryption.KMS }),
+      state: {
+        bucket: StateBucket.create({
+          accessLogs: StateAccessLogs.toBucket(new s3.Bucket(s, 'KmsLogs', { encryption: s3.BucketEncryption.KMS })),
+        }),
+      },
     }),
-    'accessLogsBucket',
+    'state.bucket.accessLogs',
     /SSE-S3/,
   ],
   [
@@ -99,80 +117,81 @@ const REFUSED: Refusal[] = [
     /concrete variable names/,
   ],
   // Silently ignored.
-  ...(
-    [
-      ['noncurrentVersionTransitionDays', 60],
-      ['noncurrentVersionExpirationDays', 120],
-      ['abortIncompleteMultipartUploadDays', 3],
-      ['accessLogsRetentionDays', 30],
-    ] as const
-  ).map(([name, days]): Refusal => [
-    `${name} with a brought stateBucket`,
-    (s) => ({ stateBucket: s3.Bucket.fromBucketName(s, 'Own', 'own-bucket'), [name]: days }),
-    name,
-    /existing stateBucket/,
-  ]),
-  [
-    'accessLogsRetentionDays with serverAccessLogs false',
-    () => ({ serverAccessLogs: false, accessLogsRetentionDays: 30 }),
-    'accessLogsRetentionDays',
-    /serverAccessLogs is false/,
-  ],
-  [
-    'accessLogsRetentionDays with an accessLogsBucket',
-    (s) => ({ accessLogsBucket: s3.Bucket.fromBucketName(s, 'Logs', 'logs-bucket'), accessLogsRetentionDays: 30 }),
-    'accessLogsRetentionDays',
-    /with accessLogsBucket/,
-  ],
   ['containerInsights "bogus"', () => ({ containerInsights: 'bogus' as any }), 'containerInsights', /"enhanced"/],
   // Errors naming a property the user wrote.
   [
     'a malformed runner rule',
     (s) => ({
-      apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
-      runnerRules: [{ environmentType: 'Not_Valid' }],
+      registration: {
+        apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
+        rules: [{ environmentType: 'Not_Valid' }],
+      },
     }),
-    'runnerRules[0].environmentType',
+    'registration.rules[0].environmentType',
     /lowercase letters/,
   ],
   [
     'duplicate runner rules',
     (s) => ({
-      apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
-      runnerRules: [{ projectId: 'app' }, { projectId: 'app' }],
+      registration: {
+        apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
+        rules: [{ projectId: 'app' }, { projectId: 'app' }],
+      },
     }),
-    'runnerRules[1]',
+    'registration.rules[1]',
     /differ/,
   ],
   [
-    'an unknown registrationRemovalPolicy',
+    'an unknown registration.removalPolicy',
     (s) => ({
-      apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
-      registrationRemovalPolicy: RemovalPolicy.SNAPSHOT,
+      registration: {
+        apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
+        removalPolicy: RemovalPolicy.SNAPSHOT,
+      },
     }),
-    'registrationRemovalPolicy',
+    'registration.removalPolicy',
     /DESTROY or RemovalPolicy.RETAIN/,
   ],
   // Plain JavaScript callers.
   ['assignPublicIp "true"', () => ({ assignPublicIp: 'true' as any }), 'assignPublicIp', /a boolean/],
   ['runnerId null', () => ({ runnerId: null as any }), 'runnerId', /a string/],
   ['description as a list', () => ({ description: ['x'] as any }), 'description', /a string/],
-  ['subnetIds as a string', () => ({ subnetIds: SUBNETS[0] as any }), 'subnetIds', /a list of strings/],
+  [
+    'subnetIds as a string',
+    () => ({ network: RunnerNetwork.fromSubnetIds(SUBNETS[0] as any) }),
+    'network: RunnerNetwork.fromSubnetIds(subnetIds)',
+    /a list of strings/,
+  ],
   ['maxTaskCpu "1024"', () => ({ maxTaskCpu: '1024' as any }), 'maxTaskCpu', /a number/],
   ['cluster {}', () => ({ cluster: {} as any }), 'cluster', /ecs.ICluster/],
-  ['vpc {}', () => ({ subnetIds: undefined, vpc: {} as any }), 'vpc', /ec2.IVpc/],
-  ['stateBucket "name"', () => ({ stateBucket: 'my-bucket' as any }), 'stateBucket', /s3.IBucket/],
+  ['vpc {}', () => ({ network: RunnerNetwork.fromVpc({} as any) }), 'network: RunnerNetwork.fromVpc(vpc)', /ec2.IVpc/],
+  [
+    'state bucket "name"',
+    () => ({ state: { bucket: StateBucket.fromBucket('my-bucket' as any) } }),
+    'state.bucket: StateBucket.fromBucket(bucket)',
+    /s3.IBucket/,
+  ],
   ['orchestrator {}', () => ({ orchestrator: {} as any }), 'orchestrator', /Orchestrator/],
   ['securityGroups [{}]', () => ({ securityGroups: [{}] as any }), 'securityGroups', /ec2.ISecurityGroup/],
   ['environment of numbers', () => ({ environment: { A: 1 } as any }), 'environment', /string values/],
   ['tags null', () => ({ tags: null as any }), 'tags', /string values/],
   [
-    'stateReplication without a bucket',
-    () => ({ stateReplication: { destinationBucket: 'dr' } as any }),
-    'stateReplication.destinationBucket',
+    'replication without a bucket',
+    () => ({ state: { bucket: StateBucket.create({ replication: { destinationBucket: 'dr' } as any }) } }),
+    'state.bucket.replication.destinationBucket',
     /s3.IBucket/,
   ],
-  ['runnerRules [null]', () => ({ runnerRules: [null] as any }), 'runnerRules', /RunnerRuleProps/],
+  [
+    'registration rules [null]',
+    (s) => ({
+      registration: {
+        apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'po/token'),
+        rules: [null] as any,
+      },
+    }),
+    'registration.rules',
+    /RunnerRuleProps/,
+  ],
 ];
 
 describe('issue 15: refused with the library error naming the prop, nothing built', () => {
@@ -244,11 +263,15 @@ describe('issue 15: refused with the library error naming the prop, nothing buil
 const ACCEPTED: Array<[string, (stack: Stack) => Partial<EcsRunnerProps>, Record<string, string>?]> = [
   [
     'subnetIds from a List<AWS::EC2::Subnet::Id> parameter',
-    (s) => ({ subnetIds: new CfnParameter(s, 'Subnets', { type: 'List<AWS::EC2::Subnet::Id>' }).valueAsList }),
+    (s) => ({
+      network: RunnerNetwork.fromSubnetIds(
+        new CfnParameter(s, 'Subnets', { type: 'List<AWS::EC2::Subnet::Id>' }).valueAsList,
+      ),
+    }),
   ],
   [
     'subnetIds from Fn.split of a parameter',
-    (s) => ({ subnetIds: Fn.split(',', new CfnParameter(s, 'S').valueAsString) }),
+    (s) => ({ network: RunnerNetwork.fromSubnetIds(Fn.split(',', new CfnParameter(s, 'S').valueAsString)) }),
     { S: SUBNETS.join(',') },
   ],
   [
@@ -287,10 +310,17 @@ const ACCEPTED: Array<[string, (stack: Stack) => Partial<EcsRunnerProps>, Record
   [
     'a created key with stateReplication and a destination key',
     (s) => ({
-      createEncryptionKey: true,
-      stateReplication: {
-        destinationBucket: s3.Bucket.fromBucketAttributes(s, 'Dr', { bucketName: 'dr-bucket', region: 'eu-west-1' }),
-        destinationEncryptionKey: kms.Key.fromKeyArn(s, 'DrKey', 'arn:aws:kms:eu-west-1:123456789012:key/abcd'),
+      encryption: RunnerEncryption.createKey(),
+      state: {
+        bucket: StateBucket.create({
+          replication: {
+            destinationBucket: s3.Bucket.fromBucketAttributes(s, 'Dr', {
+              bucketName: 'dr-bucket',
+              region: 'eu-west-1',
+            }),
+            destinationEncryptionKey: kms.Key.fromKeyArn(s, 'DrKey', 'arn:aws:kms:eu-west-1:123456789012:key/abcd'),
+          },
+        }),
       },
     }),
   ],
@@ -324,8 +354,12 @@ describe('issue 15: valid input synthesizes a schema-valid body', () => {
   });
 
   test('RunnerErrors recognises each refusal above', () => {
-    // The property names are the props' own names (or their paths), as the user wrote them.
-    expect(REFUSED.every(([, , property]) => /^[a-zA-Z]+(\[\d+\])?(\.[a-zA-Z]+)?( key)?$/.test(property))).toBe(true);
+    // The property names are the props' own names (or their paths), as the user wrote them, and
+    // a factory's argument is named by the call that took it.
+    const path = String.raw`[a-zA-Z]+(\[\d+\])?(\.[a-zA-Z]+(\[\d+\])?)*`;
+    const call = String.raw`(: [A-Z][a-zA-Z]+\.[a-zA-Z]+\([a-zA-Z]+(, \{ [a-zA-Z]+ \})?\))?`;
+    const named = new RegExp(`^${path}${call}( key)?$`);
+    expect(REFUSED.filter(([, , property]) => !named.test(property))).toEqual([]);
     expect(RunnerErrors.isValidationError(new Error('x'))).toBe(false);
   });
 });

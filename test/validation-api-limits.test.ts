@@ -4,10 +4,16 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EcsRunner, EcsRunnerProps } from '../src/ecs-runner';
+import { EcsRunner } from '../src/ecs-runner';
+import { EcsRunnerProps } from '../src/ecs-runner-props';
+import { RunnerNetwork } from '../src/networking/runner-network';
 import { expectValidationError } from './support/validation';
 
-const minimal: EcsRunnerProps = { orgId: 'my-org', runnerId: 'prod-runner', subnetIds: ['subnet-0123456789abcdef0'] };
+const minimal: EcsRunnerProps = {
+  orgId: 'my-org',
+  runnerId: 'prod-runner',
+  network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+};
 
 function stackIn(region: string): Stack {
   return new Stack(new App(), 'Stack', { env: { account: '123456789012', region } });

@@ -1,8 +1,7 @@
 import { App, CfnResource, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EcsRunner, EcsRunnerProps, RunnerErrors } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, EcsRunnerProps, RunnerErrors, RunnerNetwork, StateBucket } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
 import { assertValid } from './support/openapi';
 import { secretFromArn, rawSecret } from './support/secrets';
@@ -29,24 +28,29 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     'oidcProviderArn',
     /oidc-provider/,
   ],
-  ['no subnets', () => ({ subnetIds: [] }), 'subnetIds', /1 to 16/],
+  ['no subnets', () => ({ network: RunnerNetwork.fromSubnetIds([]) }), 'network.subnetIds', /1 to 16/],
   [
     '17 subnets',
     () => ({
-      subnetIds: Array.from({ length: 17 }, (_, i) => `subnet-0123456789abcde${i.toString(16).padStart(2, '0')}`),
+      network: RunnerNetwork.fromSubnetIds(
+        Array.from({ length: 17 }, (_, i) => `subnet-0123456789abcde${i.toString(16).padStart(2, '0')}`),
+      ),
     }),
-    'subnetIds',
+    'network.subnetIds',
     /1 to 16/,
   ],
-  ['malformed subnet id', () => ({ subnetIds: ['subnet-xyz'] }), 'subnetIds[0]', /subnet-0123456789abcdef0/],
   [
-    'subnets and subnetIds',
-    (s) => ({ subnets: [ec2.Subnet.fromSubnetId(s, 'S', 'subnet-0123456789abcdef0')] }),
-    'subnetIds',
-    /not both/,
+    'malformed subnet id',
+    () => ({ network: RunnerNetwork.fromSubnetIds(['subnet-xyz']) }),
+    'network.subnetIds[0]',
+    /subnet-0123456789abcdef0/,
   ],
-  ['natGateways with subnets', () => ({ natGateways: 2 }), 'natGateways', /no natGateways with vpc, subnets/],
-  ['three NAT gateways', () => ({ subnetIds: undefined, natGateways: 3 }), 'natGateways', /1 to 2|between 1 and 2/],
+  [
+    'three NAT gateways',
+    () => ({ network: RunnerNetwork.createVpc({ natGateways: 3 }) }),
+    'network.natGateways',
+    /1 to 2|between 1 and 2/,
+  ],
   [
     '6 security groups',
     () => ({
@@ -91,21 +95,20 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
   ['sts region malformed', () => ({ stsRegion: 'Europe' }), 'stsRegion', /eu-central-1/],
   [
     'bucket name with dots',
-    (s) => ({ stateBucket: s3.Bucket.fromBucketName(s, 'B', 'my.bucket') }),
-    'stateBucket.bucketName',
+    (s) => ({ state: { bucket: StateBucket.fromBucket(s3.Bucket.fromBucketName(s, 'B', 'my.bucket')) } }),
+    'state.bucket.bucketName',
     /no dots/,
   ],
+  ['path prefix with leading slash', () => ({ state: { pathPrefix: '/state' } }), 'state.pathPrefix', /separated by/],
+  ['path prefix with a doubled slash', () => ({ state: { pathPrefix: 'a//b' } }), 'state.pathPrefix', /single "\/"/],
   [
-    'destroy with an existing bucket',
-    (s) => ({ stateBucket: s3.Bucket.fromBucketName(s, 'B', 'my-bucket'), destroyStateOnRemoval: true }),
-    'destroyStateOnRemoval',
-    /did not create/,
+    'path prefix with a "." segment',
+    () => ({ state: { pathPrefix: 'a/./b' } }),
+    'state.pathPrefix',
+    /without "\." or "\.\."/,
   ],
-  ['path prefix with leading slash', () => ({ statePathPrefix: '/state' }), 'statePathPrefix', /separated by/],
-  ['path prefix with a doubled slash', () => ({ statePathPrefix: 'a//b' }), 'statePathPrefix', /single "\/"/],
-  ['path prefix with a "." segment', () => ({ statePathPrefix: 'a/./b' }), 'statePathPrefix', /without "\." or "\.\."/],
-  ['path prefix with a ".." segment', () => ({ statePathPrefix: 'runners/../b' }), 'statePathPrefix', /\.\./],
-  ['path prefix that is only ".."', () => ({ statePathPrefix: '../' }), 'statePathPrefix', /\.\./],
+  ['path prefix with a ".." segment', () => ({ state: { pathPrefix: 'runners/../b' } }), 'state.pathPrefix', /\.\./],
+  ['path prefix that is only ".."', () => ({ state: { pathPrefix: '../' } }), 'state.pathPrefix', /\.\./],
   ...['ORG_ID', 'DEPLOYMENT_ID', 'MODE', 'TOKEN', 'ENCRYPTING_KEY', 'PLATFORM_ORCHESTRATOR_BASE_URL'].map(
     (name): [string, () => Partial<EcsRunnerProps>, string, RegExp] => [
       `job variable ${name} that the API reserves`,
@@ -142,20 +145,20 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
   ],
   [
     'transition before 30 days',
-    () => ({ noncurrentVersionTransitionDays: 10 }),
-    'noncurrentVersionTransitionDays',
+    () => ({ state: { bucket: StateBucket.create({ noncurrentVersionTransitionDays: 10 }) } }),
+    'state.bucket.noncurrentVersionTransitionDays',
     /30 to 36500/,
   ],
   [
     'expiration before transition',
-    () => ({ noncurrentVersionExpirationDays: 30 }),
-    'noncurrentVersionExpirationDays',
+    () => ({ state: { bucket: StateBucket.create({ noncurrentVersionExpirationDays: 30 }) } }),
+    'state.bucket.noncurrentVersionExpirationDays',
     /more days than/,
   ],
   [
     'fractional multipart days',
-    () => ({ abortIncompleteMultipartUploadDays: 1.5 }),
-    'abortIncompleteMultipartUploadDays',
+    () => ({ state: { bucket: StateBucket.create({ abortIncompleteMultipartUploadDays: 1.5 }) } }),
+    'state.bucket.abortIncompleteMultipartUploadDays',
     /whole number/,
   ],
   ['role path without trailing slash', () => ({ rolePath: '/platform' }), 'rolePath', /starts and ends/],
@@ -166,12 +169,6 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     () => ({ assumableRoleArns: ['arn:aws:iam::123456789012:user/x'] }),
     'assumableRoleArns[0]',
     /IAM role ARN/,
-  ],
-  [
-    'key given and created',
-    () => ({ encryptionKey: { keyArn: 'x' } as any, createEncryptionKey: true }),
-    'createEncryptionKey',
-    /false when encryptionKey/,
   ],
 ];
 
@@ -245,13 +242,15 @@ describe('unresolved tokens pass unchecked', () => {
     const runner = new EcsRunner(stack, 'Runner', {
       orgId: token('ORG'),
       runnerId: token('ID'),
-      subnetIds: [token('S')],
+      network: RunnerNetwork.fromSubnetIds([token('S')]),
       securityGroupIds: [token('G')],
       secrets: { DB: rawSecret(token('not-an-arn')) },
       environment: { E: token('v') },
       image: token('img'),
-      statePathPrefix: token('p'),
-      stateBucket: s3.Bucket.fromBucketName(stack, 'B', token('b')),
+      state: {
+        pathPrefix: token('p'),
+        bucket: StateBucket.fromBucket(s3.Bucket.fromBucketName(stack, 'B', token('b'))),
+      },
       tags: { T: token('v') },
     });
     expect(Token.isUnresolved(runner.runnerId)).toBe(true);
@@ -278,7 +277,7 @@ describe('valid edge values are accepted', () => {
     ],
     [
       '16 subnets',
-      { subnetIds: SUBNETS_16 },
+      { network: RunnerNetwork.fromSubnetIds(SUBNETS_16) },
       (body) => expect(body.runner_configuration.job.subnets).toEqual(SUBNETS_16),
     ],
     [
@@ -306,12 +305,12 @@ describe('valid edge values are accepted', () => {
     ],
     [
       "path prefix with a trailing slash (the job's path join removes it; the grant is the same key)",
-      { statePathPrefix: 'runners/prod/' },
+      { state: { pathPrefix: 'runners/prod/' } },
       (body) => expect(body.state_storage_configuration.path_prefix).toBe('runners/prod/'),
     ],
     [
       'path prefix segments with dots that are not "." or ".."',
-      { statePathPrefix: 'a.b/..c/v1.2' },
+      { state: { pathPrefix: 'a.b/..c/v1.2' } },
       (body) => expect(body.state_storage_configuration.path_prefix).toBe('a.b/..c/v1.2/'),
     ],
     [

@@ -6,13 +6,17 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EcsRunner } from '../src/ecs-runner';
+import { RunnerNetwork } from '../src/networking/runner-network';
 
 const env = { account: '123456789012', region: 'eu-central-1' };
 
 describe('a VPC from Vpc.fromLookup', () => {
   test.each([
-    ['subnets: vpc.privateSubnets', (vpc: ec2.IVpc) => ({ vpc, subnets: vpc.privateSubnets })],
-    ['vpc only', (vpc: ec2.IVpc) => ({ vpc })],
+    [
+      'fromSubnets(vpc.privateSubnets, { vpc })',
+      (vpc: ec2.IVpc) => ({ network: RunnerNetwork.fromSubnets(vpc.privateSubnets, { vpc }) }),
+    ],
+    ['fromVpc(vpc)', (vpc: ec2.IVpc) => ({ network: RunnerNetwork.fromVpc(vpc) })],
   ])('with %s, the first synth completes and asks the CLI for the lookup', (_name, placement) => {
     // GIVEN a stack whose VPC is looked up, with no cached lookup in the context
     const app = new App();
@@ -28,10 +32,10 @@ describe('a VPC from Vpc.fromLookup', () => {
   });
 
   test('subnet ids given as strings are still checked', () => {
-    // GIVEN / WHEN / THEN a malformed id in subnetIds fails at synth, naming it
+    // GIVEN / WHEN / THEN a malformed id in fromSubnetIds fails at synth, naming it
     const stack = new Stack(new App(), 'Stack', { env });
-    expect(() => new EcsRunner(stack, 'Runner', { orgId: 'my-org', subnetIds: ['p-12345'] })).toThrow(
-      /Invalid subnetIds\[0\]: "p-12345"/,
-    );
+    expect(
+      () => new EcsRunner(stack, 'Runner', { orgId: 'my-org', network: RunnerNetwork.fromSubnetIds(['p-12345']) }),
+    ).toThrow(/Invalid network\.subnetIds\[0\]: "p-12345"/);
   });
 });

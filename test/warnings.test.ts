@@ -5,11 +5,14 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EcsRunner, EcsRunnerProps } from '../src/ecs-runner';
+import { EcsRunner } from '../src/ecs-runner';
+import { EcsRunnerProps } from '../src/ecs-runner-props';
+import { RunnerNetwork } from '../src/networking/runner-network';
+import { StateBucket } from '../src/state/state-bucket';
 import { ensureBundled } from './support/bundles';
 import { expectValidationError } from './support/validation';
 
-const subnetIds = ['subnet-0123456789abcdef0'];
+const network = RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']);
 
 beforeAll(() => ensureBundled());
 
@@ -22,18 +25,19 @@ function warningIds(stack: Stack): string[] {
 }
 
 function runnerIn(stack: Stack, props: Partial<EcsRunnerProps>): EcsRunner {
-  return new EcsRunner(stack, 'Runner', { orgId: 'my-org', subnetIds, ...props });
+  return new EcsRunner(stack, 'Runner', { orgId: 'my-org', network, ...props });
 }
 
 const concrete = { account: '123456789012', region: 'eu-central-1' };
 
 describe('warnings', () => {
-  test('destroyStateOnRemoval: true warns that the state goes with the stack', () => {
+  test('StateBucket.create({ destroyOnRemoval: true }) warns that the state goes with the stack', () => {
     // GIVEN / WHEN
     const stack = new Stack(new App(), 'Stack', { env: concrete });
-    runnerIn(stack, { runnerId: 'test-runner', destroyStateOnRemoval: true });
+    runnerIn(stack, { runnerId: 'test-runner', state: { bucket: StateBucket.create({ destroyOnRemoval: true }) } });
     // THEN
     expect(warningIds(stack)).toContain('platform-orchestrator-ecs-runner:destroyStateOnRemoval');
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('^state\\.bucket destroyOnRemoval deletes'));
   });
 
   test('a default session name over 64 characters warns that the orchestrator cuts it', () => {
@@ -42,7 +46,7 @@ describe('warnings', () => {
     const orgId = 'a-very-long-organization-id-of-forty-chars';
     const runnerId = 'runner-with-a-long-id-of-forty-characters';
     // WHEN
-    new EcsRunner(stack, 'Runner', { orgId, runnerId, subnetIds });
+    new EcsRunner(stack, 'Runner', { orgId, runnerId, network });
     // THEN a warning (not an error: the orchestrator cuts the name to 64, it does not refuse it)
     expect(warningIds(stack)).toEqual(['platform-orchestrator-ecs-runner:sessionNameCut']);
     Annotations.fromStack(stack).hasWarning(
@@ -51,8 +55,8 @@ describe('warnings', () => {
     );
     // and none with an explicit sessionName, or a pair within 64 characters
     const other = new Stack(new App(), 'Other', { env: concrete });
-    new EcsRunner(other, 'Runner', { orgId, runnerId, subnetIds, sessionName: 'po-long-runner' });
-    new EcsRunner(other, 'Short', { orgId: 'my-org', runnerId: 'short-runner', subnetIds });
+    new EcsRunner(other, 'Runner', { orgId, runnerId, network, sessionName: 'po-long-runner' });
+    new EcsRunner(other, 'Short', { orgId: 'my-org', runnerId: 'short-runner', network });
     expect(warningIds(other)).toEqual([]);
   });
 
@@ -60,7 +64,7 @@ describe('warnings', () => {
     // GIVEN / WHEN the usual production settings
     const stack = new Stack(new App(), 'Stack');
     const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
-    runnerIn(stack, { runnerId: 'prod-runner', apiTokenSecret });
+    runnerIn(stack, { runnerId: 'prod-runner', registration: { apiTokenSecret } });
     // THEN
     expect(warningIds(stack)).toEqual([]);
   });
@@ -71,21 +75,21 @@ describe('a derived runner id in an environment-agnostic stack that registers it
     // GIVEN an environment-agnostic stack WHEN a runner without runnerId registers itself
     const stack = new Stack(new App(), 'Stack');
     const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
-    runnerIn(stack, { apiTokenSecret });
+    runnerIn(stack, { registration: { apiTokenSecret } });
     // THEN
     expect(warningIds(stack)).toEqual(['platform-orchestrator-ecs-runner:derivedRunnerIdWithoutEnv']);
   });
 
-  test('is refused with adoptExistingRegistration, which would repoint the other deployment', () => {
+  test('is refused with registration.adoptExisting, which would repoint the other deployment', () => {
     // GIVEN an environment-agnostic stack
     const stack = new Stack(new App(), 'Stack');
     const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
     // WHEN / THEN adopting a derived id is refused, naming runnerId, before anything is created
     const error = expectValidationError(
-      () => runnerIn(stack, { apiTokenSecret, adoptExistingRegistration: true }),
+      () => runnerIn(stack, { registration: { apiTokenSecret, adoptExisting: true } }),
       'runnerId',
     );
-    expect(error.message).toContain('adoptExistingRegistration');
+    expect(error.message).toContain('registration.adoptExisting');
     expect(stack.node.findChild('Runner').node.children).toHaveLength(0);
   });
 
@@ -93,7 +97,7 @@ describe('a derived runner id in an environment-agnostic stack that registers it
     // GIVEN / WHEN the same runner in a concrete environment
     const stack = new Stack(new App(), 'Stack', { env: concrete });
     const apiTokenSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'po/api-token');
-    runnerIn(stack, { apiTokenSecret, adoptExistingRegistration: true });
+    runnerIn(stack, { registration: { apiTokenSecret, adoptExisting: true } });
     // THEN
     expect(warningIds(stack)).toEqual([]);
   });

@@ -10,7 +10,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { EcsRunner, EcsRunnerProps } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, EcsRunnerProps, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 
 export class BasicRunnerStack extends Stack {
   public readonly runner: EcsRunner;
@@ -28,7 +28,9 @@ export class BasicRunnerStack extends Stack {
 export function basicRunnerProps(scope: Construct): EcsRunnerProps {
   return {
     orgId: scope.node.tryGetContext('orgId') ?? 'my-org',
-    subnetIds: listContext(scope, 'subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+    network: RunnerNetwork.fromSubnetIds(
+      listContext(scope, 'subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+    ),
   };
 }
 

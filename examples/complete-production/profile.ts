@@ -14,7 +14,15 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EcsRunnerProps, RunnerMonitoringOptions, RunnerRuleProps } from 'platform-orchestrator-ecs-runner';
+import {
+  EcsRunnerProps,
+  RunnerEncryption,
+  RunnerMonitoringOptions,
+  RunnerNetwork,
+  RunnerRuleProps,
+  StateAccessLogs,
+  StateBucket,
+} from 'platform-orchestrator-ecs-runner';
 
 /** The tag keys every resource of the runner must carry. */
 export const REQUIRED_TAG_KEYS = ['Environment', 'Owner', 'CostCenter', 'ComplianceScope'];
@@ -99,23 +107,27 @@ export function productionRunner(stack: Stack): ProductionRunner {
     orgId: ctx('orgId', 'my-org'),
     runnerId: ctx('runnerId', 'prod-ecs-runner'),
     description: `Production deployments (ECS Fargate, ${region})`,
-    vpc,
-    subnetIds: privateSubnetIds,
-    createEncryptionKey: true,
-    serverAccessLogs: true,
-    accessLogsRetentionDays: ctx('accessLogsRetentionDays', 400),
-    stateReplication: { destinationBucket: replicaBucket, destinationEncryptionKey: replicaKey },
+    network: RunnerNetwork.fromSubnetIds(privateSubnetIds, { vpc }),
+    encryption: RunnerEncryption.createKey(),
+    state: {
+      bucket: StateBucket.create({
+        accessLogs: StateAccessLogs.stackBucket({ retentionDays: ctx('accessLogsRetentionDays', 400) }),
+        replication: { destinationBucket: replicaBucket, destinationEncryptionKey: replicaKey },
+        // Only the jobs and the break-glass role may read, write or delete state objects, whatever
+        // other IAM policies of the account allow.
+        restrictAccess: true,
+        administrators: ctx<string[]>('stateAdministratorRoleArns', [
+          'arn:aws:iam::123456789012:role/platform-break-glass',
+        ]).map((arn, i) => iam.Role.fromRoleArn(stack, `StateAdministrator${i}`, arn)),
+      }),
+    },
     permissionsBoundary: boundary,
     rolePath: ctx('rolePath', '/platform/runners/'),
     requiredTagKeys: REQUIRED_TAG_KEYS,
-    // Only the jobs and the break-glass role may read, write or delete state objects, whatever
-    // other IAM policies of the account allow.
-    restrictStateAccess: true,
-    stateAdministrators: ctx<string[]>('stateAdministratorRoleArns', [
-      'arn:aws:iam::123456789012:role/platform-break-glass',
-    ]).map((arn, i) => iam.Role.fromRoleArn(stack, `StateAdministrator${i}`, arn)),
-    apiTokenSecret,
-    runnerRules: ctx<RunnerRuleProps[]>('runnerRules', [{ environmentType: 'production' }]),
+    registration: {
+      apiTokenSecret,
+      rules: ctx<RunnerRuleProps[]>('runnerRules', [{ environmentType: 'production' }]),
+    },
   };
   return { props, monitoring: { alarmEmails: ctx('alarmEmails', ['platform-oncall@example.com']) }, vpc };
 }

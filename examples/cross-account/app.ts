@@ -30,7 +30,7 @@
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 
 export class CrossAccountRunnerStack extends Stack {
   public readonly runner: EcsRunner;
@@ -53,8 +53,9 @@ export class CrossAccountRunnerStack extends Stack {
       orgId: ctx('orgId', 'my-org'),
       runnerIdPrefix: ctx('runnerIdPrefix', 'cross-account'),
       description: 'Deploys into the workload accounts through their deployment roles',
-      vpc,
-      subnetIds: ctx('subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+      network: RunnerNetwork.fromSubnetIds(ctx('subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']), {
+        vpc,
+      }),
       // The task role may sts:AssumeRole (and sts:TagSession) exactly these roles.
       assumableRoleArns: ctx('deploymentRoleArns', [
         'arn:aws:iam::111111111111:role/platform-orchestrator-deployer',

@@ -16,7 +16,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 
 export class ExistingClusterRunnerStack extends Stack {
   public readonly runner: EcsRunner;
@@ -45,7 +45,7 @@ export class ExistingClusterRunnerStack extends Stack {
       orgId: ctx('orgId', 'my-org'),
       runnerIdPrefix: ctx('runnerIdPrefix', 'shared-cluster'),
       description: `Jobs on the existing ECS cluster ${cluster.clusterName}`,
-      vpc,
+      network: RunnerNetwork.fromVpc(vpc),
       cluster,
     });
   }

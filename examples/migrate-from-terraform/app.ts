@@ -21,7 +21,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { EcsRunner, Orchestrator } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, Orchestrator, RunnerNetwork, StateBucket } from 'platform-orchestrator-ecs-runner';
 
 export class MigratedRunnerStack extends Stack {
   public readonly runner: EcsRunner;
@@ -53,10 +53,14 @@ export class MigratedRunnerStack extends Stack {
           resourceName: orchestrator.oidcIssuer,
         }),
       // The module's subnet_ids and security_group_ids.
-      subnetIds: ctx('subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+      network: RunnerNetwork.fromSubnetIds(ctx('subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'])),
       securityGroupIds: ctx('securityGroupIds', ['sg-0123456789abcdef0']),
       // The module's bucket (`terraform output s3_bucket`), imported: never replaced, never deleted.
-      stateBucket: s3.Bucket.fromBucketName(this, 'State', ctx('stateBucketName', `${runnerId}-state`)),
+      state: {
+        bucket: StateBucket.fromBucket(
+          s3.Bucket.fromBucketName(this, 'State', ctx('stateBucketName', `${runnerId}-state`)),
+        ),
+      },
       // The module's environment and secrets inputs, if it had any.
       environment: ctx('environment', {}),
       // The module's `secrets` map (name to ARN) as ECS secrets: by complete ARN, so the API accepts them.
@@ -72,19 +76,21 @@ export class MigratedRunnerStack extends Stack {
             : ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretCompleteArn(this, `Secret${name}`, arn)),
         ]),
       ),
-      // Update the registration the module made, in place.
-      apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
-        this,
-        'ApiTokenSecret',
-        ctx(
-          'apiTokenSecretArn',
-          'arn:aws:secretsmanager:eu-central-1:123456789012:secret:platform-orchestrator/api-token-AbCdEf',
+      registration: {
+        apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
+          this,
+          'ApiTokenSecret',
+          ctx(
+            'apiTokenSecretArn',
+            'arn:aws:secretsmanager:eu-central-1:123456789012:secret:platform-orchestrator/api-token-AbCdEf',
+          ),
         ),
-      ),
-      adoptExistingRegistration: true,
-      // The runner predates this stack: a rollback of the first deploy, or deleting the stack, must
-      // not deregister it (its runner rules and environments depend on it).
-      registrationRemovalPolicy: RemovalPolicy.RETAIN,
+        // Update the registration the module made, in place.
+        adoptExisting: true,
+        // The runner predates this stack: a rollback of the first deploy, or deleting the stack, must
+        // not deregister it (its runner rules and environments depend on it).
+        removalPolicy: RemovalPolicy.RETAIN,
+      },
     });
   }
 }

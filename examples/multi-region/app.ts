@@ -17,7 +17,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 
 /** The issuer of Humanitec's hosted orchestrator; a self-hosted Stellwerk has its own. */
 const ISSUER = 'oidc.humanitec.dev';
@@ -74,8 +74,7 @@ export class RegionalRunnerStack extends Stack {
       // Readable, and unique in the org: one runner per region.
       runnerId: `${props.runnerIdPrefix}-${props.config.region}`,
       description: `Deployments in ${props.config.region}`,
-      vpc,
-      subnetIds: props.config.subnetIds,
+      network: RunnerNetwork.fromSubnetIds(props.config.subnetIds, { vpc }),
       // Undefined: the runner creates the provider. Otherwise the provider of this stack's
       // account, with this stack's partition: a string, no reference to another stack.
       oidcProviderArn: props.createsOidcProvider

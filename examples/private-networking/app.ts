@@ -20,7 +20,7 @@
 import { App, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerNetwork, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 
 export class PrivateNetworkingRunnerStack extends Stack {
   public readonly vpc: ec2.Vpc;
@@ -52,7 +52,7 @@ export class PrivateNetworkingRunnerStack extends Stack {
       runnerIdPrefix: ctx('runnerIdPrefix', 'private'),
       description: 'Jobs in private subnets (NAT egress, VPC endpoints for AWS APIs)',
       // The runner picks the VPC's private subnets with egress.
-      vpc: this.vpc,
+      network: RunnerNetwork.fromVpc(this.vpc),
       image: ctx('image', `123456789012.dkr.ecr.${region}.amazonaws.com/platform-orchestrator/runner:1.0.0`),
     });
 

@@ -16,7 +16,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 
 /** The issuer of Humanitec's hosted orchestrator; a self-hosted Stellwerk has its own. */
 const ISSUER = 'oidc.humanitec.dev';
@@ -59,16 +59,20 @@ export class PlatformRunnersStack extends Stack {
       orgId,
       runnerIdPrefix: 'nonprod',
       description: 'Non-production deployments',
-      vpc,
-      subnetIds: context(this, 'nonProductionSubnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+      network: RunnerNetwork.fromSubnetIds(
+        context(this, 'nonProductionSubnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+        { vpc },
+      ),
       oidcProviderArn,
     });
     this.production = new EcsRunner(this, 'Production', {
       orgId,
       runnerIdPrefix: 'prod',
       description: 'Production deployments',
-      vpc,
-      subnetIds: context(this, 'productionSubnetIds', ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788']),
+      network: RunnerNetwork.fromSubnetIds(
+        context(this, 'productionSubnetIds', ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788']),
+        { vpc },
+      ),
       oidcProviderArn,
     });
   }
@@ -93,8 +97,10 @@ export class TeamRunnerStack extends Stack {
       orgId: context(this, 'orgId', 'my-org'),
       runnerIdPrefix: context(this, 'teamRunnerIdPrefix', 'team-payments'),
       description: 'Deployments of the payments team',
-      vpc: vpcById(this, context(this, 'teamVpcId', 'vpc-0a1b2c3d4e5f60718')),
-      subnetIds: context(this, 'teamSubnetIds', ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88']),
+      network: RunnerNetwork.fromSubnetIds(
+        context(this, 'teamSubnetIds', ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88']),
+        { vpc: vpcById(this, context(this, 'teamVpcId', 'vpc-0a1b2c3d4e5f60718')) },
+      ),
       oidcProviderArn,
     });
   }

@@ -38,7 +38,7 @@ export interface RunnerVpcEndpointsProps {
 
   /**
    * What may reach the interface endpoints on HTTPS (443), usually the `EcsRunner`. It must have
-   * at least one security group (an EcsRunner created with `vpc`, `securityGroups` or
+   * at least one security group (an EcsRunner whose VPC is known (`RunnerNetwork.createVpc` or a `vpc`), or with `securityGroups` or
    * `securityGroupIds`).
    */
   readonly runner: ec2.IConnectable;

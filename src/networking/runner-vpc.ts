@@ -55,7 +55,7 @@ export class RunnerVpc extends Construct {
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }),
         sidPrefix: 'CloudWatchLogsForFlowLogs',
-        property: 'encryptionKey',
+        property: "encryption (the runner's key)",
         what: `the flow logs of the runner's VPC (${props.flowLogGroupName})`,
         warningId: 'flowLogsKeyPolicy',
       });

@@ -11,7 +11,7 @@ export interface SubnetsAndVpc {
 }
 
 /**
- * `subnets` or `subnetIds` given together with `vpc` must be subnets of that VPC: ECS refuses a
+ * The subnets given with their `vpc` (`RunnerNetwork.fromSubnets`/`fromSubnetIds`) must be subnets of that VPC: ECS refuses a
  * task whose security group (created in `vpc`) and subnets are in different VPCs, so a mismatch would
  * deploy and fail at the first job.
  *
@@ -19,7 +19,7 @@ export interface SubnetsAndVpc {
  * `Vpc.fromLookup` once looked up, `Vpc.fromVpcAttributes` with subnet ids). A VPC without subnet
  * lists, `Vpc.fromLookup`'s placeholder before the lookup, and ids known only at deploy time pass.
  */
-export function checkSubnetsInVpc(props: SubnetsAndVpc): void {
+export function checkSubnetsInVpc(props: SubnetsAndVpc, prefix = ''): void {
   const vpc = props.vpc;
   if (vpc === undefined || (props.subnets === undefined && props.subnetIds === undefined)) return;
   // A list token of ids (a parameter, Fn.split) is known only at deploy time.
@@ -36,8 +36,8 @@ export function checkSubnetsInVpc(props: SubnetsAndVpc): void {
   if (placeholder) return;
   const allOwnConcrete = ownIds.every((id) => !Token.isUnresolved(id));
   const given: { property: string; id: string }[] = [
-    ...(props.subnets ?? []).map((s, i) => ({ property: `subnets[${i}]`, id: s.subnetId })),
-    ...(props.subnetIds ?? []).map((id, i) => ({ property: `subnetIds[${i}]`, id })),
+    ...(props.subnets ?? []).map((s, i) => ({ property: `${prefix}subnets[${i}]`, id: s.subnetId })),
+    ...(props.subnetIds ?? []).map((id, i) => ({ property: `${prefix}subnetIds[${i}]`, id })),
   ];
   for (const { property, id } of given) {
     if (ownKeys.has(key(id))) continue;
@@ -49,7 +49,7 @@ export function checkSubnetsInVpc(props: SubnetsAndVpc): void {
       Token.isUnresolved(id) ? stack.resolve(id) : id,
       `a subnet of vpc ${Token.isUnresolved(vpc.vpcId) ? vpc.node.path : vpc.vpcId} (${ownIds
         .map((o) => (Token.isUnresolved(o) ? '<created subnet>' : o))
-        .join(', ')}), or leave out vpc`,
+        .join(', ')}), or leave out the vpc`,
     );
   }
 }

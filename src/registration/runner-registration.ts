@@ -41,33 +41,17 @@ export interface RunnerRuleProps {
   readonly projectId?: string;
 }
 
-/** Properties of {@link RunnerRegistration}. */
-export interface RunnerRegistrationProps {
-  /** The runner's id in the orchestrator; must equal the `id` in `body`. Pattern `^[a-z][a-z0-9_-]+$`. */
-  readonly runnerId: string;
-
-  /** The orchestrator organization to register the runner in. */
-  readonly orgId: string;
-
-  /**
-   * The orchestrator API's `RunnerCreateBody` as a JSON string, e.g. `EcsRunner.registrationBody`.
-   * May contain CloudFormation references resolved at deploy time.
-   */
-  readonly body: string;
-
+/**
+ * How the runner registers itself with the orchestrator on deploy (`EcsRunnerProps.registration`):
+ * the stack registers the runner, updates the registration on change and deregisters it on removal.
+ */
+export interface RegistrationOptions {
   /**
    * Secrets Manager secret holding the orchestrator API token: either the token itself or JSON
    * `{"token": "..."}`. Only its ARN goes into the template; the registration handler reads
    * it at deploy time and may read nothing else.
    */
   readonly apiTokenSecret: secretsmanager.ISecret;
-
-  /**
-   * Base URL of the orchestrator API (a self-hosted Stellwerk installation has its own).
-   *
-   * @default 'https://api.humanitec.dev'
-   */
-  readonly apiUrl?: string;
 
   /**
    * When a runner with this id already exists in the organization, take it over and update it
@@ -92,6 +76,28 @@ export interface RunnerRegistrationProps {
    * @default - no rules
    */
   readonly rules?: RunnerRuleProps[];
+}
+
+/** Properties of {@link RunnerRegistration}. */
+export interface RunnerRegistrationProps extends RegistrationOptions {
+  /** The runner's id in the orchestrator; must equal the `id` in `body`. Pattern `^[a-z][a-z0-9_-]+$`. */
+  readonly runnerId: string;
+
+  /** The orchestrator organization to register the runner in. */
+  readonly orgId: string;
+
+  /**
+   * The orchestrator API's `RunnerCreateBody` as a JSON string, e.g. `EcsRunner.registrationBody`.
+   * May contain CloudFormation references resolved at deploy time.
+   */
+  readonly body: string;
+
+  /**
+   * Base URL of the orchestrator API (a self-hosted Stellwerk installation has its own).
+   *
+   * @default 'https://api.humanitec.dev'
+   */
+  readonly apiUrl?: string;
 
   /**
    * Permissions boundary of every IAM role the registration adds (the handler's and the
@@ -498,7 +504,7 @@ function validate(scope: Construct, props: RunnerRegistrationProps): void {
 
 /**
  * A registration's removal policy: DESTROY or RETAIN. `property` is the name the caller's user
- * wrote (`removalPolicy` here, `registrationRemovalPolicy` on `EcsRunner`).
+ * wrote (`removalPolicy` here, `registration.removalPolicy` on `EcsRunner`).
  */
 export function checkRemovalPolicy(property: string, policy: RemovalPolicy | undefined): void {
   if (policy !== undefined && policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
@@ -508,7 +514,7 @@ export function checkRemovalPolicy(property: string, policy: RemovalPolicy | und
 
 /**
  * Runner rules: ids the API accepts, no two alike. `property` is the name the caller's user wrote
- * (`rules` here, `runnerRules` on `EcsRunner`).
+ * (`rules` here, `registration.rules` on `EcsRunner`).
  */
 export function checkRunnerRules(property: string, rules: RunnerRuleProps[] | undefined): void {
   if (rules === undefined) return;

@@ -162,7 +162,7 @@ export class RunnerStateStore extends Construct {
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': roles.map((r) => r.roleArn) } },
       }),
     );
-    // EcsRunner refuses restrictStateAccess with a brought bucket, whose policy is not ours.
+    // StateBucket.fromBucket has no restrictAccess: a brought bucket, whose policy is not ours.
     if (!statementAdded) throw new Error('restrictObjectAccess needs the bucket the state store created');
   }
 
@@ -232,9 +232,9 @@ export class RunnerStateStore extends Construct {
     });
     acknowledgeWildcardResources(policy, statements, {
       ReadStateVersions:
-        'S3 replication reads every object version of the Terraform state bucket to copy it to the stateReplication destination; object keys are environment ids chosen at run time.',
+        'S3 replication reads every object version of the Terraform state bucket to copy it to the replication destination; object keys are environment ids chosen at run time.',
       WriteReplicas:
-        'S3 replication writes replicas and delete markers of every Terraform state object into the stateReplication destination bucket.',
+        'S3 replication writes replicas and delete markers of every Terraform state object into the replication destination bucket.',
     });
   }
 
@@ -307,7 +307,7 @@ export class RunnerStateStore extends Construct {
 export class RunnerAccessLogsBucket extends Construct {
   /**
    * The stack's access-logs bucket, created on first use. Every runner of the stack logs to it, so
-   * they share its retention: the runners that set `accessLogsRetentionDays` must set the same
+   * they share its retention: the runners that set `StateAccessLogs.stackBucket({ retentionDays })` must set the same
    * value (whatever their order); without any, it is 365 days.
    */
   public static forStack(scope: Construct, retentionDays: number | undefined): s3.IBucket {
@@ -320,9 +320,9 @@ export class RunnerAccessLogsBucket extends Construct {
     if (retentionDays !== undefined) {
       if (shared.retentionDays !== undefined && shared.retentionDays !== retentionDays) {
         throw new EcsRunnerValidationError(
-          'accessLogsRetentionDays',
+          'state.bucket.accessLogs.retentionDays',
           retentionDays,
-          `${shared.retentionDays}, the retention another runner of this stack gave the stack's shared access-logs bucket, or no accessLogsRetentionDays`,
+          `${shared.retentionDays}, the retention another runner of this stack gave the stack's shared access-logs bucket, or no retentionDays`,
         );
       }
       shared.retentionDays = retentionDays;
@@ -364,8 +364,8 @@ export class RunnerAccessLogsBucket extends Construct {
       REGULATORY_PACKS,
       'S3BucketReplicationEnabled',
       "Holds only S3 server access logs of the runners' state buckets: an audit by-product that expires after " +
-        'accessLogsRetentionDays, not data needed to recover a runner; disaster recovery replicates the Terraform ' +
-        'state bucket itself (stateReplication).',
+        'retentionDays of StateAccessLogs.stackBucket(), not data needed to recover a runner; disaster recovery replicates the Terraform ' +
+        'state bucket itself (StateBucket.create({ replication })).',
     );
     const sseS3 =
       "S3 server access log delivery only supports target buckets encrypted with SSE-S3; SSE-KMS would make S3 drop the state buckets' access logs, so this access-logs bucket uses SSE-S3 with TLS-only access and all public access blocked.";
@@ -381,7 +381,7 @@ export class RunnerAccessLogsBucket extends Construct {
       this.bucket,
       controlTower('s3_bucket_object_lock_enabled_check'),
       'S3 server access log delivery does not support a target bucket with an Object Lock default retention, and ' +
-        "these access logs must expire after accessLogsRetentionDays through the bucket's lifecycle rule.",
+        "these access logs must expire after the retentionDays of StateAccessLogs.stackBucket() through the bucket's lifecycle rule.",
     );
   }
 }

@@ -34,9 +34,9 @@ import {
  * example does not set.
  */
 const BASIC_GAPS: Record<string, string> = {
-  S3DefaultEncryptionKMS: 'createEncryptionKey / encryptionKey (SSE-KMS state bucket)',
-  CloudWatchLogGroupEncrypted: 'createEncryptionKey / encryptionKey (KMS-encrypted log groups)',
-  S3BucketReplicationEnabled: 'stateReplication (cross-region copy of the state)',
+  S3DefaultEncryptionKMS: 'encryption: RunnerEncryption.createKey() / .fromKey(key) (SSE-KMS state bucket)',
+  CloudWatchLogGroupEncrypted: 'encryption: RunnerEncryption.createKey() / .fromKey(key) (KMS-encrypted log groups)',
+  S3BucketReplicationEnabled: 'StateBucket.create({ replication }) (cross-region copy of the state)',
 };
 
 /** Phrases that justify nothing on their own. */

@@ -94,9 +94,9 @@ export function synthesizeStellwerkFixture(): SynthesizedStack[] {
       new runnerLibrary.EcsRunner(stack, 'Runner', {
         orgId: 'self-hosted-org',
         runnerId: 'stellwerk-runner',
-        subnetIds: ['subnet-0123456789abcdef0'],
-        createEncryptionKey: true,
-        statePathPrefix: 'platform/state',
+        network: runnerLibrary.RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+        encryption: runnerLibrary.RunnerEncryption.createKey(),
+        state: { pathPrefix: 'platform/state' },
         image: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/platform/runner:2.0.0`,
         secrets: {
           GIT_TOKEN: ecs.Secret.fromSecretsManager(secret),

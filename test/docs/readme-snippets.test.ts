@@ -73,8 +73,8 @@ const FIXTURES: { name: string; code: string; needs: string[] }[] = [
   },
   {
     name: 'runner',
-    code: "const runner = new EcsRunner(stack, 'Runner', { orgId: 'my-org', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'] });",
-    needs: ['EcsRunner', 'stack'],
+    code: "const runner = new EcsRunner(stack, 'Runner', { orgId: 'my-org', network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']) });",
+    needs: ['EcsRunner', 'RunnerNetwork', 'stack'],
   },
 ];
 
@@ -321,7 +321,9 @@ const COMPLETE = SNIPPETS.filter((s) => scopeOf(s.code).declared.has('app'));
  */
 const BROKEN = extractSnippets(
   'BROKEN.md',
-  ['# Doc', '', '```ts', "new EcsRunner(stack, 'R', {", "  orgId: 'o',", '  subnetIdz: [],', '});', '```'].join('\n'),
+  ['# Doc', '', '```ts', "new EcsRunner(stack, 'R', {", "  orgId: 'o',", '  networc: undefined,', '});', '```'].join(
+    '\n',
+  ),
 );
 
 const key = (s: Snippet) => `${s.doc}:${s.line}`;
@@ -381,7 +383,7 @@ describe('the Quick start', () => {
 describe('the snippet checker', () => {
   test('reports a wrong snippet with its document, line, column and diagnostic', () => {
     expect(checked.get('BROKEN.md:4')!.errors).toEqual([
-      expect.stringMatching(/^BROKEN\.md:6:3: TS2561: .*'subnetIdz' does not exist in type 'EcsRunnerProps'/),
+      expect.stringMatching(/^BROKEN\.md:6:3: TS2561: .*'networc' does not exist in type 'EcsRunnerProps'/),
     ]);
   });
 

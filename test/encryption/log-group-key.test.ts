@@ -1,5 +1,5 @@
 /**
- * One rule for every log group the library encrypts with `encryptionKey` (exec, registration,
+ * One rule for every log group the library encrypts with the runner's key (`encryption`: exec, registration,
  * monitoring events, VPC flow logs): a `kms.Key` of the stack gets a CloudWatch Logs statement that
  * covers exactly that log group; any other key gets a warning with the statement to add. Checked on
  * the template, for every encrypted log group found there (so a new one cannot be forgotten).
@@ -8,7 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EcsRunner, EcsRunnerProps } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, EcsRunnerProps, RunnerEncryption, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 import { render } from '../support/cfn';
 
 const ENV = { account: '123456789012', region: 'eu-central-1' };
@@ -21,12 +21,14 @@ function everyLogGroup(stack: Stack, id: string, runnerId: string, key: kms.IKey
   const runner = new EcsRunner(stack, id, {
     orgId: 'my-org',
     runnerId,
-    encryptionKey: key,
-    apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
-      stack,
-      `${id}Token`,
-      'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po-token-AbCdEf',
-    ),
+    encryption: RunnerEncryption.fromKey(key),
+    registration: {
+      apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
+        stack,
+        `${id}Token`,
+        'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po-token-AbCdEf',
+      ),
+    },
     ...extra,
   });
   runner.addMonitoring();
@@ -68,9 +70,13 @@ describe('a key of the same stack', () => {
     // GIVEN two runners in one stack sharing one kms.Key, with every log group the library creates
     const stack = new Stack(new App(), 'TestStack', { env: ENV });
     const key = new kms.Key(stack, 'SharedKey');
-    everyLogGroup(stack, 'A', 'runner-a', key, { vpc: undefined, subnetIds: ['subnet-0123456789abcdef0'] });
-    everyLogGroup(stack, 'B', 'runner-b', key, { subnetIds: ['subnet-0123456789abcdef0'] });
-    new EcsRunner(stack, 'WithVpc', { orgId: 'my-org', runnerId: 'runner-c', encryptionKey: key });
+    everyLogGroup(stack, 'A', 'runner-a', key, { network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']) });
+    everyLogGroup(stack, 'B', 'runner-b', key, { network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']) });
+    new EcsRunner(stack, 'WithVpc', {
+      orgId: 'my-org',
+      runnerId: 'runner-c',
+      encryption: RunnerEncryption.fromKey(key),
+    });
 
     // WHEN synthesized
     const template = Template.fromStack(stack).toJSON();
@@ -102,7 +108,9 @@ describe('an imported key', () => {
     const stacks = ['StackOne', 'StackTwo'].map((name) => {
       const stack = new Stack(app, name, { env: ENV });
       const key = kms.Key.fromKeyArn(stack, 'Imported', KEY_ARN);
-      everyLogGroup(stack, 'Runner', `runner-${name.toLowerCase()}`, key, { subnetIds: ['subnet-0123456789abcdef0'] });
+      everyLogGroup(stack, 'Runner', `runner-${name.toLowerCase()}`, key, {
+        network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+      });
       return stack;
     });
     for (const stack of stacks) {

@@ -9,7 +9,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { EcsRunner, EcsRunnerProps, RunnerErrors } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, EcsRunnerProps, RunnerErrors, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from '../support/cfn';
 import { assertValid } from '../support/openapi';
 import { logicalId, statementsOfRole } from '../support/stacks';
@@ -27,7 +27,7 @@ function runner(stack: Stack, secrets: EcsRunnerProps['secrets']): EcsRunner {
   return new EcsRunner(stack, 'Runner', {
     orgId: 'my-org',
     runnerId: 'prod-runner',
-    subnetIds: ['subnet-0123456789abcdef0'],
+    network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
     secrets,
   });
 }
@@ -61,7 +61,7 @@ describe('job secrets as ecs.Secret', () => {
     new EcsRunner(stack, 'Runner', {
       orgId: 'my-org',
       runnerId: 'prod-runner',
-      subnetIds: ['subnet-0123456789abcdef0'],
+      network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
       secrets: { DB_PASSWORD: ecs.Secret.fromSecretsManager(secret) },
       secretsEncryptionKeys: [key],
     });

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { EcsRunner, Orchestrator } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, Orchestrator, RunnerEncryption, StateBucket } from 'platform-orchestrator-ecs-runner';
 import { logicalId, minimalProps, newStack, statementsOfRole, synthRunner } from '../support/stacks';
 import { secretFromArn } from '../support/secrets';
 
@@ -331,7 +331,7 @@ describe('task role', () => {
   });
 
   test('reads and writes state under the prefix, deletes only lock files', () => {
-    const { template } = synthRunner({ statePathPrefix: 'runners/prod' });
+    const { template } = synthRunner({ state: { pathPrefix: 'runners/prod' } });
     const { task } = roles(template);
     const bucket = logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket');
     const objects = (suffix: string) => ({
@@ -346,7 +346,7 @@ describe('task role', () => {
 
   test('with a CMK, gets the data-key operations through S3 only', () => {
     // GIVEN
-    const { template } = synthRunner({ createEncryptionKey: true });
+    const { template } = synthRunner({ encryption: RunnerEncryption.createKey() });
     const key = onlyResourceOf(template, 'AWS::KMS::Key');
     const bucket = logicalId(template, 'AWS::S3::Bucket', 'RunnerStateBucket');
     // THEN
@@ -400,7 +400,7 @@ describe('task role', () => {
 describe('partition awareness and governance', () => {
   test('no IAM policy or trust policy hard-codes the aws partition', () => {
     const { template } = synthRunner({
-      createEncryptionKey: true,
+      encryption: RunnerEncryption.createKey(),
       image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/x:1',
     });
     const iamJson = JSON.stringify(
@@ -412,7 +412,7 @@ describe('partition awareness and governance', () => {
   });
 
   test('no AWS managed policy unless the user gives one', () => {
-    const { template } = synthRunner({ createEncryptionKey: true, stateReplication: undefined });
+    const { template } = synthRunner({ encryption: RunnerEncryption.createKey() });
     expect(JSON.stringify(template.toJSON())).not.toMatch(/:aws:policy\//);
   });
 
@@ -423,7 +423,7 @@ describe('partition awareness and governance', () => {
       ...minimalProps(),
       permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(stack, 'B', 'platform-boundary'),
       rolePath: '/platform/runners/',
-      destroyStateOnRemoval: true,
+      state: { bucket: StateBucket.create({ destroyOnRemoval: true }) },
     });
     const rolesInStack = Template.fromStack(stack).findResources('AWS::IAM::Role');
     expect(Object.keys(rolesInStack).length).toBeGreaterThanOrEqual(4);

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EcsRunner, MANAGED_BY } from '../../src/ecs-runner';
 import { RunnerMonitoring, RunnerMonitoringProps } from '../../src/monitoring/runner-monitoring';
+import { RunnerNetwork } from '../../src/networking/runner-network';
 import { expectValidationError } from '../support/validation';
 
 const REGION = 'eu-central-1';
@@ -27,8 +28,7 @@ function fixture(): Fixture {
   const runner = new EcsRunner(stack, 'Runner', {
     orgId: 'my-org',
     runnerId: 'prod-runner',
-    subnetIds: ['subnet-0123456789abcdef0'],
-    vpc,
+    network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0'], { vpc }),
   });
   return { stack, runner };
 }
@@ -186,8 +186,14 @@ describe('RunnerMonitoring', () => {
     test('monitored runners of one stack share one resource policy (10 per account and region)', () => {
       // GIVEN
       const stack = new Stack(new App(), 'Two', { env: { account: '123456789012', region: 'eu-central-1' } });
-      const a = new EcsRunner(stack, 'A', { orgId: 'my-org', subnetIds: ['subnet-0123456789abcdef0'] });
-      const b = new EcsRunner(stack, 'B', { orgId: 'my-org', subnetIds: ['subnet-0123456789abcdef0'] });
+      const a = new EcsRunner(stack, 'A', {
+        orgId: 'my-org',
+        network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+      });
+      const b = new EcsRunner(stack, 'B', {
+        orgId: 'my-org',
+        network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+      });
       // WHEN
       new RunnerMonitoring(stack, 'MonA', { runner: a });
       new RunnerMonitoring(stack, 'MonB', { runner: b });
@@ -613,7 +619,7 @@ describe('RunnerMonitoring', () => {
       return new EcsRunner(stack, 'SecondRunner', {
         orgId: 'my-org',
         runnerId,
-        subnetIds: ['subnet-0fedcba9876543210'],
+        network: RunnerNetwork.fromSubnetIds(['subnet-0fedcba9876543210']),
       });
     }
 

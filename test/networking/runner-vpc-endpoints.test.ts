@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EcsRunner, MANAGED_BY } from '../../src/ecs-runner';
+import { RunnerNetwork } from '../../src/networking/runner-network';
 import { RunnerVpcEndpoints, RunnerVpcEndpointsProps } from '../../src/networking/runner-vpc-endpoints';
 import { expectValidationError } from '../support/validation';
 
@@ -17,7 +18,10 @@ function stackWithVpc(subnetConfiguration: ec2.SubnetConfiguration[], region: st
     natGateways: subnetConfiguration.some((s) => s.subnetType === ec2.SubnetType.PRIVATE_WITH_EGRESS) ? 1 : 0,
     subnetConfiguration,
   });
-  const runner = new EcsRunner(stack, 'Runner', { orgId: 'my-org', subnetIds: ['subnet-0123456789abcdef0'], vpc });
+  const runner = new EcsRunner(stack, 'Runner', {
+    orgId: 'my-org',
+    network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0'], { vpc }),
+  });
   return { stack, vpc, runner };
 }
 
@@ -264,7 +268,10 @@ describe('RunnerVpcEndpoints', () => {
     test('rejects a runner without security groups', () => {
       // GIVEN a runner created from subnet ids only: ECS would use the VPC default group
       const { stack, vpc } = stackWithVpc(ISOLATED_ONLY);
-      const runner = new EcsRunner(stack, 'Bare', { orgId: 'my-org', subnetIds: ['subnet-0123456789abcdef0'] });
+      const runner = new EcsRunner(stack, 'Bare', {
+        orgId: 'my-org',
+        network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+      });
 
       // WHEN / THEN
       expectValidationError(() => new RunnerVpcEndpoints(stack, 'Endpoints', { vpc, runner }), 'runner');

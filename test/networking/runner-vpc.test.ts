@@ -1,7 +1,7 @@
 /**
- * Nothing but an org id: with neither `vpc` nor subnets, the runner creates its own VPC (two AZs,
- * private subnets with egress through one NAT gateway by default, flow logs on). And a VPC given with
- * subnets must contain them.
+ * Nothing but an org id: without `network`, the runner creates its own VPC (two AZs, private subnets
+ * with egress through one NAT gateway by default, flow logs on). And a VPC given with subnets must
+ * contain them.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -9,7 +9,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { EcsRunner, RunnerErrors } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerEncryption, RunnerErrors, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from '../support/cfn';
 import { newStack } from '../support/stacks';
 
@@ -58,7 +58,9 @@ describe('a runner given nothing but an org id', () => {
 
   test('logs all VPC traffic to a retained log group under the runner, with the runner log retention', () => {
     // GIVEN / WHEN
-    const { stack, runner, template } = onlyOrgId({ logRetention: logs.RetentionDays.THREE_MONTHS });
+    const { stack, runner, template } = onlyOrgId({
+      network: RunnerNetwork.createVpc({ flowLogRetention: logs.RetentionDays.THREE_MONTHS }),
+    });
 
     // THEN
     const group = runner.createdVpc!.flowLogGroup;
@@ -77,7 +79,7 @@ describe('a runner given nothing but an org id', () => {
 
   test('with a key, the flow logs are encrypted and the key lets CloudWatch Logs use it for them', () => {
     // GIVEN / WHEN
-    const { stack, runner, template } = onlyOrgId({ createEncryptionKey: true });
+    const { stack, runner, template } = onlyOrgId({ encryption: RunnerEncryption.createKey() });
 
     // THEN
     const keyArn = stack.resolve(runner.encryptionKey!.keyArn);
@@ -115,7 +117,7 @@ describe('a runner given nothing but an org id', () => {
 
   test('natGateways: 2 gives each AZ its own NAT gateway', () => {
     // GIVEN / WHEN
-    const { template } = onlyOrgId({ natGateways: 2 });
+    const { template } = onlyOrgId({ network: RunnerNetwork.createVpc({ natGateways: 2 }) });
 
     // THEN
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
@@ -134,13 +136,16 @@ describe('a runner given nothing but an org id', () => {
 
   test('a given VPC, or subnets, create no VPC', () => {
     const stack = newStack();
-    new EcsRunner(stack, 'Ids', { orgId: 'my-org', subnetIds: ['subnet-0123456789abcdef0'] });
+    new EcsRunner(stack, 'Ids', {
+      orgId: 'my-org',
+      network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+    });
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Existing', {
       vpcId: 'vpc-0123456789abcdef0',
       availabilityZones: ['eu-central-1a'],
       privateSubnetIds: ['subnet-0123456789abcdef0'],
     });
-    const withVpc = new EcsRunner(stack, 'WithVpc', { orgId: 'my-org', vpc });
+    const withVpc = new EcsRunner(stack, 'WithVpc', { orgId: 'my-org', network: RunnerNetwork.fromVpc(vpc) });
     Template.fromStack(stack).resourceCountIs('AWS::EC2::VPC', 0);
     Template.fromStack(stack).resourceCountIs('AWS::EC2::FlowLog', 0);
     expect(withVpc.createdVpc).toBeUndefined();
@@ -160,8 +165,7 @@ describe('a VPC given with subnets', () => {
     const stack = newStack();
     const runner = new EcsRunner(stack, 'Runner', {
       orgId: 'my-org',
-      vpc: imported(stack),
-      subnetIds: ['subnet-0fedcba9876543210'],
+      network: RunnerNetwork.fromSubnetIds(['subnet-0fedcba9876543210'], { vpc: imported(stack) }),
     });
     expect(runner.subnetIds).toEqual(['subnet-0fedcba9876543210']);
   });
@@ -173,15 +177,14 @@ describe('a VPC given with subnets', () => {
     try {
       new EcsRunner(stack, 'Runner', {
         orgId: 'my-org',
-        vpc,
-        subnetIds: ['subnet-0fedcba9876543210', 'subnet-00000000000000001'],
+        network: RunnerNetwork.fromSubnetIds(['subnet-0fedcba9876543210', 'subnet-00000000000000001'], { vpc }),
       });
     } catch (e) {
       error = e;
     }
-    expect(RunnerErrors.propertyOf(error)).toBe('subnetIds[1]');
+    expect(RunnerErrors.propertyOf(error)).toBe('network.subnetIds[1]');
     expect(String(error)).toMatch(
-      /Invalid subnetIds\[1\]: "subnet-00000000000000001".*a subnet of vpc vpc-0123456789abcdef0 \(subnet-0123456789abcdef0, subnet-0fedcba9876543210\)/,
+      /Invalid network\.subnetIds\[1\]: "subnet-00000000000000001".*a subnet of vpc vpc-0123456789abcdef0 \(subnet-0123456789abcdef0, subnet-0fedcba9876543210\)/,
     );
   });
 
@@ -189,17 +192,31 @@ describe('a VPC given with subnets', () => {
     const stack = newStack();
     const a = new ec2.Vpc(stack, 'A', { maxAzs: 2, natGateways: 0 });
     const b = new ec2.Vpc(stack, 'B', { maxAzs: 2, natGateways: 0 });
-    expect(() => new EcsRunner(stack, 'Runner', { orgId: 'my-org', vpc: a, subnets: b.isolatedSubnets })).toThrow(
-      /Invalid subnets\[0\].*a subnet of vpc TestStack\/A/,
-    );
-    expect(() => new EcsRunner(stack, 'Good', { orgId: 'my-org', vpc: a, subnets: a.isolatedSubnets })).not.toThrow();
+    expect(
+      () =>
+        new EcsRunner(stack, 'Runner', {
+          orgId: 'my-org',
+          network: RunnerNetwork.fromSubnets(b.isolatedSubnets, { vpc: a }),
+        }),
+    ).toThrow(/Invalid network\.subnets\[0\].*a subnet of vpc TestStack\/A/);
+    expect(
+      () =>
+        new EcsRunner(stack, 'Good', {
+          orgId: 'my-org',
+          network: RunnerNetwork.fromSubnets(a.isolatedSubnets, { vpc: a }),
+        }),
+    ).not.toThrow();
   });
 
   test("Vpc.fromLookup's placeholder, before the lookup, is not checked", () => {
     const stack = new Stack(new App(), 'Lookup', { env: { account: '123456789012', region: 'eu-central-1' } });
     const vpc = ec2.Vpc.fromLookup(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0' });
     expect(
-      () => new EcsRunner(stack, 'Runner', { orgId: 'my-org', vpc, subnetIds: ['subnet-0fedcba9876543210'] }),
+      () =>
+        new EcsRunner(stack, 'Runner', {
+          orgId: 'my-org',
+          network: RunnerNetwork.fromSubnetIds(['subnet-0fedcba9876543210'], { vpc }),
+        }),
     ).not.toThrow();
   });
 
@@ -210,7 +227,11 @@ describe('a VPC given with subnets', () => {
       'K',
       'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555',
     );
-    new EcsRunner(stack, 'Runner', { orgId: 'my-org', runnerId: 'prod-runner', encryptionKey: key });
+    new EcsRunner(stack, 'Runner', {
+      orgId: 'my-org',
+      runnerId: 'prod-runner',
+      encryption: RunnerEncryption.fromKey(key),
+    });
     Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: '/platform-orchestrator/prod-runner/vpc-flow-logs',
       KmsKeyId: key.keyArn,

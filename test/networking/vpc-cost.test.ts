@@ -5,7 +5,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EcsRunner } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 import { newStack } from '../support/stacks';
 
 const HOURS = 730;
@@ -46,7 +46,11 @@ function readmeTable(): Map<string, string[]> {
 /** Count the billable resources in the template of a runner with `natGateways`, and price them. */
 function monthly(natGateways: number, region: Region) {
   const stack = newStack({ env: { account: '123456789012', region } });
-  new EcsRunner(stack, 'Runner', { orgId: 'my-org', runnerId: 'cost', natGateways });
+  new EcsRunner(stack, 'Runner', {
+    orgId: 'my-org',
+    runnerId: 'cost',
+    network: RunnerNetwork.createVpc({ natGateways }),
+  });
   const template = Template.fromStack(stack);
   const nats = Object.keys(template.findResources('AWS::EC2::NatGateway')).length;
   const ips = Object.keys(template.findResources('AWS::EC2::EIP')).length;

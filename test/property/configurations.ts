@@ -7,7 +7,16 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as fc from 'fast-check';
-import { EcsRunner, EcsRunnerProps, Orchestrator, RunnerErrors } from 'platform-orchestrator-ecs-runner';
+import {
+  EcsRunner,
+  EcsRunnerProps,
+  Orchestrator,
+  RunnerEncryption,
+  RunnerErrors,
+  RunnerNetwork,
+  StateAccessLogs,
+  StateBucket,
+} from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from '../support/cfn';
 import { validateSchema } from '../support/openapi';
 import { rawSecret } from '../support/secrets';
@@ -60,64 +69,97 @@ const tagArb = fc.dictionary(
   },
 );
 
-const propsArb: fc.Arbitrary<EcsRunnerProps> = fc.record(
-  {
-    orgId: mostly(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}[a-z0-9]$/)),
-    runnerId: maybe(runnerIdArb),
-    runnerIdPrefix: maybe(mostly(fc.stringMatching(/^[a-z][a-z0-9_-]{0,15}$/))),
-    description: maybe(mostly(fc.string({ maxLength: 100 }))),
-    orchestrator: maybe(
-      fc.constantFrom(
-        Orchestrator.humanitec(),
-        Orchestrator.stellwerk({ oidcIssuer: 'oidc.stellwerk.example.com', apiUrl: 'https://po.example.com' }),
-        Orchestrator.custom({
-          oidcIssuer: 'login.example.org/po',
-          apiUrl: 'https://login.example.org/api',
-          taskDefinitionFamilyPrefix: 'acme_',
+const propsArb: fc.Arbitrary<EcsRunnerProps> = fc
+  .record(
+    {
+      orgId: mostly(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}[a-z0-9]$/)),
+      runnerId: maybe(runnerIdArb),
+      runnerIdPrefix: maybe(mostly(fc.stringMatching(/^[a-z][a-z0-9_-]{0,15}$/))),
+      description: maybe(mostly(fc.string({ maxLength: 100 }))),
+      orchestrator: maybe(
+        fc.constantFrom(
+          Orchestrator.humanitec(),
+          Orchestrator.stellwerk({ oidcIssuer: 'oidc.stellwerk.example.com', apiUrl: 'https://po.example.com' }),
+          Orchestrator.custom({
+            oidcIssuer: 'login.example.org/po',
+            apiUrl: 'https://login.example.org/api',
+            taskDefinitionFamilyPrefix: 'acme_',
+          }),
+        ),
+      ),
+      subnetIds: fc.oneof(
+        { arbitrary: fc.array(subnetIdArb, { minLength: 1, maxLength: 16 }), weight: 20 },
+        { arbitrary: fc.array(subnetIdArb, { minLength: 0, maxLength: 20 }), weight: 1 },
+      ),
+      securityGroupIds: maybe(
+        fc.oneof(
+          { arbitrary: fc.array(sgIdArb, { maxLength: 5 }), weight: 20 },
+          { arbitrary: fc.array(sgIdArb, { maxLength: 8 }), weight: 1 },
+        ),
+      ),
+      assignPublicIp: maybe(fc.boolean()),
+      environment: maybe(fc.dictionary(envNameArb, envValueArb, { maxKeys: 4 })),
+      secrets: maybe(
+        fc
+          .dictionary(envNameArb, secretArnArb, { maxKeys: 3 })
+          .map((d) => Object.fromEntries(Object.entries(d).map(([k, arn]) => [k, rawSecret(arn)]))),
+      ),
+      image: maybe(
+        mostly(fc.constantFrom('ghcr.io/acme/runner:1.2.3', '123456789012.dkr.ecr.eu-central-1.amazonaws.com/r:1')),
+      ),
+      maxTaskCpu: maybe(
+        fc.oneof(
+          { arbitrary: fc.integer({ min: 512, max: 16384 }), weight: 20 },
+          { arbitrary: fc.integer(), weight: 1 },
+        ),
+      ),
+      maxTaskMemoryMiB: maybe(
+        fc.oneof(
+          { arbitrary: fc.integer({ min: 1024, max: 122880 }), weight: 20 },
+          { arbitrary: fc.integer(), weight: 1 },
+        ),
+      ),
+      sessionName: maybe(mostly(fc.stringMatching(/^[\w+=,.@-]{3,64}$/))),
+      stsRegion: maybe(mostly(fc.constantFrom('eu-central-1', 'us-east-1'))),
+      statePathPrefix: maybe(mostly(fc.stringMatching(/^[a-z0-9._-]{1,10}(\/[a-z0-9._-]{1,10}){0,2}\/?$/))),
+      noncurrentVersionTransitionDays: maybe(fc.integer({ min: 25, max: 120 })),
+      noncurrentVersionExpirationDays: maybe(fc.integer({ min: 0, max: 800 })),
+      rolePath: maybe(mostly(fc.constantFrom('/', '/platform/runners/'))),
+      tags: maybe(tagArb),
+      createEncryptionKey: maybe(fc.boolean()),
+      serverAccessLogs: maybe(fc.boolean()),
+    },
+    { requiredKeys: ['orgId', 'subnetIds'] },
+  )
+  // The generated values in the places of EcsRunnerProps' options objects and factories.
+  .map(
+    ({
+      subnetIds,
+      statePathPrefix,
+      noncurrentVersionTransitionDays,
+      noncurrentVersionExpirationDays,
+      createEncryptionKey,
+      serverAccessLogs,
+      ...rest
+    }) => ({
+      ...rest,
+      network: RunnerNetwork.fromSubnetIds(subnetIds),
+      state: {
+        pathPrefix: statePathPrefix,
+        bucket: StateBucket.create({
+          noncurrentVersionTransitionDays,
+          noncurrentVersionExpirationDays,
+          accessLogs: serverAccessLogs === false ? StateAccessLogs.disabled() : undefined,
         }),
-      ),
-    ),
-    subnetIds: fc.oneof(
-      { arbitrary: fc.array(subnetIdArb, { minLength: 1, maxLength: 16 }), weight: 20 },
-      { arbitrary: fc.array(subnetIdArb, { minLength: 0, maxLength: 20 }), weight: 1 },
-    ),
-    securityGroupIds: maybe(
-      fc.oneof(
-        { arbitrary: fc.array(sgIdArb, { maxLength: 5 }), weight: 20 },
-        { arbitrary: fc.array(sgIdArb, { maxLength: 8 }), weight: 1 },
-      ),
-    ),
-    assignPublicIp: maybe(fc.boolean()),
-    environment: maybe(fc.dictionary(envNameArb, envValueArb, { maxKeys: 4 })),
-    secrets: maybe(
-      fc
-        .dictionary(envNameArb, secretArnArb, { maxKeys: 3 })
-        .map((d) => Object.fromEntries(Object.entries(d).map(([k, arn]) => [k, rawSecret(arn)]))),
-    ),
-    image: maybe(
-      mostly(fc.constantFrom('ghcr.io/acme/runner:1.2.3', '123456789012.dkr.ecr.eu-central-1.amazonaws.com/r:1')),
-    ),
-    maxTaskCpu: maybe(
-      fc.oneof({ arbitrary: fc.integer({ min: 512, max: 16384 }), weight: 20 }, { arbitrary: fc.integer(), weight: 1 }),
-    ),
-    maxTaskMemoryMiB: maybe(
-      fc.oneof(
-        { arbitrary: fc.integer({ min: 1024, max: 122880 }), weight: 20 },
-        { arbitrary: fc.integer(), weight: 1 },
-      ),
-    ),
-    sessionName: maybe(mostly(fc.stringMatching(/^[\w+=,.@-]{3,64}$/))),
-    stsRegion: maybe(mostly(fc.constantFrom('eu-central-1', 'us-east-1'))),
-    statePathPrefix: maybe(mostly(fc.stringMatching(/^[a-z0-9._-]{1,10}(\/[a-z0-9._-]{1,10}){0,2}\/?$/))),
-    noncurrentVersionTransitionDays: maybe(fc.integer({ min: 25, max: 120 })),
-    noncurrentVersionExpirationDays: maybe(fc.integer({ min: 0, max: 800 })),
-    rolePath: maybe(mostly(fc.constantFrom('/', '/platform/runners/'))),
-    tags: maybe(tagArb),
-    createEncryptionKey: maybe(fc.boolean()),
-    serverAccessLogs: maybe(fc.boolean()),
-  },
-  { requiredKeys: ['orgId', 'subnetIds'] },
-) as fc.Arbitrary<EcsRunnerProps>;
+      },
+      encryption:
+        createEncryptionKey === undefined
+          ? undefined
+          : createEncryptionKey
+            ? RunnerEncryption.createKey()
+            : RunnerEncryption.s3Managed(),
+    }),
+  ) as fc.Arbitrary<EcsRunnerProps>;
 
 /**
  * Runs the property `numRuns` times; returns how many configurations synthesized and how many

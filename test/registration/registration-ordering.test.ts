@@ -8,6 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { EcsRunner } from '../../src/ecs-runner';
+import { RunnerNetwork } from '../../src/networking/runner-network';
 import { ensureBundled } from '../support/bundles';
 
 const ACCOUNT = '123456789012';
@@ -25,9 +26,10 @@ function registeredRunner(): { template: Template; registrationId: string } {
   new EcsRunner(stack, 'Runner', {
     orgId: 'my-org',
     runnerId: 'prod-runner',
-    vpc,
-    subnetIds: ['subnet-0123456789abcdef0'],
-    apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'platform-orchestrator/api-token'),
+    network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0'], { vpc }),
+    registration: {
+      apiTokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'platform-orchestrator/api-token'),
+    },
   });
   const template = Template.fromStack(stack);
   const [registrationId] = Object.keys(template.findResources('Custom::PlatformOrchestratorRunner'));

@@ -6,7 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { EcsRunner } from '../../src/ecs-runner';
+import { RunnerEncryption } from '../../src/encryption/runner-encryption';
 import { RunnerErrors } from '../../src/errors';
+import { RunnerNetwork } from '../../src/networking/runner-network';
 import { RunnerRegistration, RunnerRegistrationProps } from '../../src/registration';
 import {
   REPORT_RESERVE_MS,
@@ -373,9 +375,9 @@ describe('RunnerRegistration', () => {
     const runner = new EcsRunner(s, 'Runner', {
       orgId: 'acme',
       runnerId: 'prod-runner',
-      subnetIds: ['subnet-0123456789abcdef0'],
-      createEncryptionKey: true,
-      apiTokenSecret: importedSecret(s),
+      network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+      encryption: RunnerEncryption.createKey(),
+      registration: { apiTokenSecret: importedSecret(s) },
     });
     // WHEN synthesized
     const t = Template.fromStack(s);
@@ -396,8 +398,8 @@ describe('RunnerRegistration', () => {
     const r2 = new EcsRunner(s2, 'Runner', {
       orgId: 'acme',
       runnerId: 'prod-runner',
-      subnetIds: ['subnet-0123456789abcdef0'],
-      createEncryptionKey: true,
+      network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
+      encryption: RunnerEncryption.createKey(),
     });
     register(r2 as unknown as Stack, 'Other', { runnerId: 'someone-else' });
     const registrationGroups = Object.entries(Template.fromStack(s2).findResources('AWS::Logs::LogGroup')).filter(

@@ -5,14 +5,20 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
+import {
+  EcsRunner,
+  RunnerEncryption,
+  RunnerNetwork,
+  RunnerVpcEndpoints,
+  StateBucket,
+} from 'platform-orchestrator-ecs-runner';
 import { documentedWildcardActions, wildcardActions } from '../support/iam';
 import { minimalProps, SUBNETS } from '../support/stacks';
 import { secretFromArn } from '../support/secrets';
 
 /**
  * Runner configurations that together switch on every statement the library can write: every
- * optional role statement, registration (apiTokenSecret), state replication, monitoring and the
+ * optional role statement, registration (registration.apiTokenSecret), state replication, monitoring and the
  * VPC endpoints.
  */
 function everyFeature(): Template {
@@ -26,8 +32,8 @@ function everyFeature(): Template {
   });
   const runner = new EcsRunner(stack, 'Runner', {
     ...minimalProps(),
-    vpc,
-    createEncryptionKey: true,
+    network: RunnerNetwork.fromSubnetIds([...SUBNETS], { vpc }),
+    encryption: RunnerEncryption.createKey(),
     image: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/runner:1',
     secrets: {
       A: secretFromArn(stack, 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:a-AbCdEf'),
@@ -35,24 +41,30 @@ function everyFeature(): Template {
     },
     assumableRoleArns: ['arn:aws:iam::210987654321:role/deployer'],
     permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(stack, 'B', 'boundary'),
-    destroyStateOnRemoval: true,
-    stateReplication: {
-      destinationBucket: s3.Bucket.fromBucketAttributes(stack, 'Replica', {
-        bucketName: 'runner-state-replica',
-        region: 'eu-west-1',
+    state: {
+      bucket: StateBucket.create({
+        destroyOnRemoval: true,
+        replication: {
+          destinationBucket: s3.Bucket.fromBucketAttributes(stack, 'Replica', {
+            bucketName: 'runner-state-replica',
+            region: 'eu-west-1',
+          }),
+          destinationEncryptionKey: kms.Key.fromKeyArn(
+            stack,
+            'ReplicaKey',
+            'arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d',
+          ),
+        },
       }),
-      destinationEncryptionKey: kms.Key.fromKeyArn(
-        stack,
-        'ReplicaKey',
-        'arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d',
-      ),
     },
-    apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
-      stack,
-      'Token',
-      'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po-token-AbCdEf',
-    ),
-    runnerRules: [{ environmentType: 'production' }],
+    registration: {
+      apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(
+        stack,
+        'Token',
+        'arn:aws:secretsmanager:eu-central-1:123456789012:secret:po-token-AbCdEf',
+      ),
+      rules: [{ environmentType: 'production' }],
+    },
   });
   runner.addMonitoring({ alarmEmails: ['oncall@example.com'] });
   new RunnerVpcEndpoints(stack, 'Endpoints', { vpc, runner });
@@ -69,7 +81,7 @@ describe('Resource "*" only where the service authorization reference gives no r
   test('the configuration switches on every feature', () => {
     const template = everyFeature();
     template.resourceCountIs('Custom::PlatformOrchestratorRunner', 1); // registration
-    template.resourceCountIs('Custom::S3AutoDeleteObjects', 1); // destroyStateOnRemoval
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 1); // state.bucket destroyOnRemoval
     template.hasResourceProperties('AWS::S3::Bucket', { ReplicationConfiguration: Match.anyValue() });
     template.resourceCountIs('AWS::SNS::Topic', 1); // monitoring
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });

@@ -1,5 +1,6 @@
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { RunnerEncryption, StateBucket } from 'platform-orchestrator-ecs-runner';
 import { logicalId, newStack, statementsOfRole, synthRunner } from '../support/stacks';
 
 const KEY_ARN = 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -42,7 +43,10 @@ describe('imported state bucket', () => {
     });
 
     // WHEN
-    const { template } = synthRunner({ runnerId: 'prod-runner', stateBucket: bucket }, stack);
+    const { template } = synthRunner(
+      { runnerId: 'prod-runner', state: { bucket: StateBucket.fromBucket(bucket) } },
+      stack,
+    );
 
     // THEN
     template.resourceCountIs('AWS::S3::Bucket', 0);
@@ -65,7 +69,10 @@ describe('imported state bucket', () => {
     const bucket = s3.Bucket.fromBucketAttributes(stack, 'StateBucket', { bucketName: 'my-state', encryptionKey: key });
 
     // WHEN
-    const { template } = synthRunner({ runnerId: 'prod-runner', stateBucket: bucket }, stack);
+    const { template } = synthRunner(
+      { runnerId: 'prod-runner', state: { bucket: StateBucket.fromBucket(bucket) } },
+      stack,
+    );
 
     // THEN
     expect(taskRoleStatements(template).filter((s) => s.Sid === 'StateDataKeys')).toEqual([
@@ -85,7 +92,10 @@ describe('imported state bucket', () => {
     const bucket = s3.Bucket.fromBucketName(stack, 'StateBucket', 'my-state');
 
     // WHEN
-    const { template } = synthRunner({ runnerId: 'prod-runner', stateBucket: bucket }, stack);
+    const { template } = synthRunner(
+      { runnerId: 'prod-runner', state: { bucket: StateBucket.fromBucket(bucket) } },
+      stack,
+    );
 
     // THEN
     expect(taskRoleStatements(template)).toEqual(S3_STATEMENTS);
@@ -98,7 +108,11 @@ describe('imported state bucket', () => {
 
     // WHEN
     const { template } = synthRunner(
-      { runnerId: 'prod-runner', stateBucket: bucket, createEncryptionKey: true },
+      {
+        runnerId: 'prod-runner',
+        state: { bucket: StateBucket.fromBucket(bucket) },
+        encryption: RunnerEncryption.createKey(),
+      },
       stack,
     );
 

@@ -1,5 +1,5 @@
 /**
- * restrictStateAccess: only the task role (and the named administrators) may read, write or
+ * state.bucket restrictAccess: only the task role (and the named administrators) may read, write or
  * delete state objects, whatever other principals' IAM policies allow.
  */
 import { App, Stack } from 'aws-cdk-lib';
@@ -7,7 +7,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EcsRunner, EcsRunnerProps } from '../../src/ecs-runner';
+import { EcsRunner } from '../../src/ecs-runner';
+import { EcsRunnerProps } from '../../src/ecs-runner-props';
+import { RunnerEncryption } from '../../src/encryption/runner-encryption';
+import { RunnerNetwork } from '../../src/networking/runner-network';
+import { StateBucket } from '../../src/state/state-bucket';
 import { logicalId } from '../support/stacks';
 import { expectValidationError } from '../support/validation';
 
@@ -23,7 +27,7 @@ function runner(stack: Stack, props: Partial<EcsRunnerProps>): EcsRunner {
   return new EcsRunner(stack, 'Runner', {
     orgId: 'my-org',
     runnerId: 'prod-runner',
-    subnetIds: ['subnet-0123456789abcdef0'],
+    network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0']),
     ...props,
   });
 }
@@ -38,14 +42,14 @@ function stateBucketStatements(template: Template): any[] {
   return policies[0].Properties.PolicyDocument.Statement;
 }
 
-describe('restrictStateAccess', () => {
+describe('state.bucket restrictAccess', () => {
   test('denies object access to all but the task role and the administrators', () => {
     // GIVEN a runner with a break-glass administrator
     const stack = newStack();
     const admin = iam.Role.fromRoleArn(stack, 'BreakGlass', BREAK_GLASS);
 
     // WHEN state access is restricted
-    runner(stack, { restrictStateAccess: true, stateAdministrators: [admin] });
+    runner(stack, { state: { bucket: StateBucket.create({ restrictAccess: true, administrators: [admin] }) } });
 
     // THEN the bucket policy denies the object actions unless the principal is one of them
     const template = Template.fromStack(stack);
@@ -79,9 +83,13 @@ describe('restrictStateAccess', () => {
 
     // WHEN state access is restricted
     runner(stack, {
-      createEncryptionKey: true,
-      stateReplication: { destinationBucket, destinationEncryptionKey },
-      restrictStateAccess: true,
+      encryption: RunnerEncryption.createKey(),
+      state: {
+        bucket: StateBucket.create({
+          replication: { destinationBucket, destinationEncryptionKey },
+          restrictAccess: true,
+        }),
+      },
     });
 
     // THEN the deny names none of the actions S3 replication uses on the source bucket
@@ -111,22 +119,16 @@ describe('restrictStateAccess', () => {
 
   test.each([
     [
-      'an existing stateBucket',
+      'destroyOnRemoval',
+      () => ({ state: { bucket: StateBucket.create({ restrictAccess: true, destroyOnRemoval: true }) } }),
+      'state.bucket.restrictAccess',
+    ],
+    [
+      'administrators without restrictAccess',
       (stack: Stack) => ({
-        restrictStateAccess: true,
-        stateBucket: s3.Bucket.fromBucketName(stack, 'Existing', 'existing-state'),
+        state: { bucket: StateBucket.create({ administrators: [iam.Role.fromRoleArn(stack, 'Admin', BREAK_GLASS)] }) },
       }),
-      'restrictStateAccess',
-    ],
-    [
-      'destroyStateOnRemoval',
-      () => ({ restrictStateAccess: true, destroyStateOnRemoval: true }),
-      'restrictStateAccess',
-    ],
-    [
-      'stateAdministrators without restrictStateAccess',
-      (stack: Stack) => ({ stateAdministrators: [iam.Role.fromRoleArn(stack, 'Admin', BREAK_GLASS)] }),
-      'stateAdministrators',
+      'state.bucket.administrators',
     ],
   ])('is refused with %s, before anything is created', (_name, props, property) => {
     // GIVEN / WHEN / THEN

@@ -2,7 +2,13 @@ import { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EcsRunner, Orchestrator } from 'platform-orchestrator-ecs-runner';
+import {
+  EcsRunner,
+  Orchestrator,
+  RunnerEncryption,
+  StateAccessLogs,
+  StateBucket,
+} from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from '../support/cfn';
 import { logicalId, minimalProps, newStack, statementsOfRole, synthRunner } from '../support/stacks';
 
@@ -48,9 +54,13 @@ describe('created state bucket', () => {
 
   test('lifecycle days are configurable', () => {
     const { template } = synthRunner({
-      noncurrentVersionTransitionDays: 45,
-      noncurrentVersionExpirationDays: 400,
-      abortIncompleteMultipartUploadDays: 2,
+      state: {
+        bucket: StateBucket.create({
+          noncurrentVersionTransitionDays: 45,
+          noncurrentVersionExpirationDays: 400,
+          abortIncompleteMultipartUploadDays: 2,
+        }),
+      },
     });
     expect(stateBucket(template).resource.Properties.LifecycleConfiguration.Rules[0]).toMatchObject({
       NoncurrentVersionTransitions: [{ TransitionInDays: 45 }],
@@ -119,13 +129,18 @@ describe('created state bucket', () => {
   });
 
   test('access logging can be turned off or sent to a given bucket', () => {
-    const off = synthRunner({ serverAccessLogs: false }).template;
+    const off = synthRunner({
+      state: { bucket: StateBucket.create({ accessLogs: StateAccessLogs.disabled() }) },
+    }).template;
     expect(stateBucket(off).resource.Properties.LoggingConfiguration).toBeUndefined();
     off.resourceCountIs('AWS::S3::Bucket', 1);
 
     const stack = newStack();
     const target = new s3.Bucket(stack, 'Central', { objectOwnership: s3.ObjectOwnership.OBJECT_WRITER });
-    const given = synthRunner({ accessLogsBucket: target, runnerId: 'rx' }, stack).template;
+    const given = synthRunner(
+      { state: { bucket: StateBucket.create({ accessLogs: StateAccessLogs.toBucket(target) }) }, runnerId: 'rx' },
+      stack,
+    ).template;
     expect(stateBucket(given).resource.Properties.LoggingConfiguration).toEqual({
       DestinationBucketName: { Ref: logicalId(given, 'AWS::S3::Bucket', 'Central') },
       LogFilePrefix: 'rx/',
@@ -133,7 +148,7 @@ describe('created state bucket', () => {
   });
 
   test('with a CMK: SSE-KMS with bucket key', () => {
-    const { template } = synthRunner({ createEncryptionKey: true });
+    const { template } = synthRunner({ encryption: RunnerEncryption.createKey() });
     const key = logicalId(template, 'AWS::KMS::Key', 'RunnerEncryptionKey');
     expect(stateBucket(template).resource.Properties.BucketEncryption).toEqual({
       ServerSideEncryptionConfiguration: [
@@ -162,8 +177,12 @@ describe('created state bucket', () => {
     );
     const { template } = synthRunner(
       {
-        createEncryptionKey: true,
-        stateReplication: { destinationBucket: destination, destinationEncryptionKey: destinationKey },
+        encryption: RunnerEncryption.createKey(),
+        state: {
+          bucket: StateBucket.create({
+            replication: { destinationBucket: destination, destinationEncryptionKey: destinationKey },
+          }),
+        },
       },
       stack,
     );
@@ -232,8 +251,8 @@ describe('created state bucket', () => {
     ]);
   });
 
-  test('destroyStateOnRemoval is an explicit opt-in that deletes objects too', () => {
-    const { template } = synthRunner({ destroyStateOnRemoval: true });
+  test('destroyOnRemoval is an explicit opt-in that deletes objects too', () => {
+    const { template } = synthRunner({ state: { bucket: StateBucket.create({ destroyOnRemoval: true }) } });
     expect(stateBucket(template).resource.DeletionPolicy).toBe('Delete');
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
     const keep = synthRunner().template;
@@ -245,7 +264,10 @@ describe('existing state bucket', () => {
   test('is used with its prefix; nothing else is created for state', () => {
     const stack = newStack();
     const bucket = s3.Bucket.fromBucketName(stack, 'Existing', 'acme-runner-state');
-    const { template } = synthRunner({ stateBucket: bucket, statePathPrefix: 'team-a' }, stack);
+    const { template } = synthRunner(
+      { state: { bucket: StateBucket.fromBucket(bucket), pathPrefix: 'team-a' } },
+      stack,
+    );
     template.resourceCountIs('AWS::S3::Bucket', 0);
     const [body] = registrationBodies(template.toJSON());
     expect(body.state_storage_configuration).toEqual({
@@ -258,10 +280,17 @@ describe('existing state bucket', () => {
 
 describe('the state bucket is never replaced by a property change', () => {
   test.each([
-    ['createEncryptionKey', { createEncryptionKey: true }],
-    ['lifecycle days', { noncurrentVersionTransitionDays: 60, noncurrentVersionExpirationDays: 120 }],
-    ['access logs off', { serverAccessLogs: false }],
-    ['prefix', { statePathPrefix: 'x/y' }],
+    ['encryption', { encryption: RunnerEncryption.createKey() }],
+    [
+      'lifecycle days',
+      {
+        state: {
+          bucket: StateBucket.create({ noncurrentVersionTransitionDays: 60, noncurrentVersionExpirationDays: 120 }),
+        },
+      },
+    ],
+    ['access logs off', { state: { bucket: StateBucket.create({ accessLogs: StateAccessLogs.disabled() }) } }],
+    ['prefix', { state: { pathPrefix: 'x/y' } }],
     ['tags', { tags: { Owner: 'me' } }],
     [
       'orchestrator',

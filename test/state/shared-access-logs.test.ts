@@ -1,10 +1,13 @@
 /**
  * The stack's access-logs bucket is shared by its runners, and so is its retention: a runner's
- * accessLogsRetentionDays is never silently dropped.
+ * state.bucket.accessLogs.retentionDays is never silently dropped.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EcsRunner, EcsRunnerProps } from '../../src/ecs-runner';
+import { EcsRunner } from '../../src/ecs-runner';
+import { EcsRunnerProps } from '../../src/ecs-runner-props';
+import { RunnerNetwork } from '../../src/networking/runner-network';
+import { StateAccessLogs, StateBucket } from '../../src/state/state-bucket';
 import { expectValidationError } from '../support/validation';
 
 const subnetIds = ['subnet-0123456789abcdef0'];
@@ -14,8 +17,8 @@ function twoRunners(first?: number, second?: number): Stack {
   const props = (runnerId: string, days?: number): EcsRunnerProps => ({
     orgId: 'my-org',
     runnerId,
-    subnetIds,
-    accessLogsRetentionDays: days,
+    network: RunnerNetwork.fromSubnetIds([...subnetIds]),
+    state: { bucket: StateBucket.create({ accessLogs: StateAccessLogs.stackBucket({ retentionDays: days }) }) },
   });
   new EcsRunner(stack, 'First', props('first', first));
   new EcsRunner(stack, 'Second', props('second', second));
@@ -44,7 +47,7 @@ describe("the stack's shared access-logs bucket", () => {
 
   test('two different retentions fail at synth, naming the one in use', () => {
     // GIVEN / WHEN runners of one stack ask for different retentions THEN synthesis refuses
-    const error = expectValidationError(() => twoRunners(400, 30), 'accessLogsRetentionDays');
+    const error = expectValidationError(() => twoRunners(400, 30), 'state.bucket.accessLogs.retentionDays');
     expect(error.message).toContain('30');
     expect(error.message).toContain('400, the retention another runner');
   });

@@ -1,6 +1,6 @@
 import { App, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EcsRunner, EcsRunnerProps } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, EcsRunnerProps, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 
 export const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
 
@@ -11,7 +11,7 @@ export function newStack(props: StackProps = {}): Stack {
 
 /** Props with only what is required, plus overrides. */
 export function minimalProps(overrides: Partial<EcsRunnerProps> = {}): EcsRunnerProps {
-  return { orgId: 'my-org', subnetIds: [...SUBNETS], ...overrides };
+  return { orgId: 'my-org', network: RunnerNetwork.fromSubnetIds([...SUBNETS]), ...overrides };
 }
 
 /** GIVEN a stack with one runner of these props, the runner and its template. */

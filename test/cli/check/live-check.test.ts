@@ -15,7 +15,13 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EcsRunner, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
+import {
+  EcsRunner,
+  RunnerEncryption,
+  RunnerNetwork,
+  RunnerVpcEndpoints,
+  StateBucket,
+} from 'platform-orchestrator-ecs-runner';
 import type { ContractCall } from '../../../src/cli/check/contract';
 import { secretFromArn } from '../../support/secrets';
 import { evaluate } from '../../../src/cli/check/evaluator';
@@ -58,10 +64,10 @@ function synth() {
   const runner = new EcsRunner(stack, 'Runner', {
     orgId: ORG,
     runnerId: RUNNER,
-    vpc,
+    network: RunnerNetwork.fromVpc(vpc),
     secrets: { DB_PASSWORD: secretFromArn(stack, SECRET) },
     secretsEncryptionKeys: [kms.Key.fromKeyArn(stack, 'SecretKey', SECRET_KEY)],
-    restrictStateAccess: true,
+    state: { bucket: StateBucket.create({ restrictAccess: true }) },
   });
   new RunnerVpcEndpoints(stack, 'Endpoints', {
     vpc,
@@ -497,7 +503,7 @@ describe('live check findings', () => {
   });
 
   test('the state bucket policy is evaluated: a deny of the task role fails its state calls', async () => {
-    // GIVEN a deployed template whose restrictStateAccess admits another role only
+    // GIVEN a deployed template whose restricted state access admits another role only
     const changed = JSON.parse(JSON.stringify(template));
     const policyId = Object.keys(changed.Resources).find(
       (id) => changed.Resources[id].Type === 'AWS::S3::BucketPolicy',
@@ -513,7 +519,7 @@ describe('live check findings', () => {
       'FAIL    iam          task',
     ]);
     expect(failures(report).join('\n')).toMatch(
-      /task:s3:GetObject: denied, expected allowed: the bucket policy \S+ denies it .*restrictStateAccess/,
+      /task:s3:GetObject: denied, expected allowed: the bucket policy \S+ denies it .*StateBucket\.create\(\{ restrictAccess \}\)/,
     );
   });
 
@@ -523,7 +529,7 @@ describe('live check findings', () => {
     expect(failures(report)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `FAIL +network +${SUBNETS[1]}: no route to the internet: main route table rtb-main has no 0.0.0.0/0 route.*subnets/subnetIds.*--proxy`,
+          `FAIL +network +${SUBNETS[1]}: no route to the internet: main route table rtb-main has no 0.0.0.0/0 route.*give network subnets.*--proxy`,
         ),
       ),
     ]);
@@ -856,10 +862,10 @@ describe('a production runner: the live check resolves and decides every bucket 
     const runner = new EcsRunner(stack, 'Runner', {
       orgId: ORG,
       runnerId: 'prod-runner',
-      subnetIds: SUBNETS,
-      createEncryptionKey: true,
-      restrictStateAccess: true,
-      apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', SECRET),
+      network: RunnerNetwork.fromSubnetIds(SUBNETS),
+      encryption: RunnerEncryption.createKey(),
+      state: { bucket: StateBucket.create({ restrictAccess: true }) },
+      registration: { apiTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', SECRET) },
     });
     runner.addMonitoring();
     const prod = Template.fromStack(stack).toJSON();
@@ -916,7 +922,7 @@ describe('a production runner: the live check resolves and decides every bucket 
     expect(generate.deniedBy).toBeUndefined();
     expect(generate.allowedBy).toEqual([]);
     expect(generate.delegatedBy?.length).toBeGreaterThan(0);
-    // and another role of the account is denied the state by restrictStateAccess
+    // and another role of the account is denied the state by restrictAccess
     const other = `arn:aws:iam::${ACCOUNT}:role/ReadOnly`;
     expect(
       evaluateResourcePolicy(

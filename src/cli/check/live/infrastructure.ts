@@ -66,7 +66,13 @@ export async function checkSubnets(
   const subnets: string[] = job(runner).subnets ?? [];
   const publicIp = job(runner).is_public_ip_enabled === true;
   if (subnets.length === 0)
-    return [failed('network', 'subnets', 'the RunnerCreateBody names no subnets: give subnets or subnetIds')];
+    return [
+      failed(
+        'network',
+        'subnets',
+        'the RunnerCreateBody names no subnets: give network: RunnerNetwork.fromSubnets or .fromSubnetIds',
+      ),
+    ];
   let described;
   try {
     described = await checkCall('ec2:DescribeSubnets', () =>
@@ -102,7 +108,7 @@ export async function checkSubnets(
       return failed(
         'network',
         subnet,
-        `subnet ${subnet} does not exist in this account and region: fix subnets/subnetIds`,
+        `subnet ${subnet} does not exist in this account and region: fix network (RunnerNetwork.fromSubnets/fromSubnetIds)`,
       );
     }
     const table =
@@ -124,7 +130,7 @@ export async function checkSubnets(
         : failed(
             'network',
             subnet,
-            `no route to proxy ${proxy.text} in ${how} ${table.RouteTableId}: add one, or choose other subnets/subnetIds`,
+            `no route to proxy ${proxy.text} in ${how} ${table.RouteTableId}: add one, or choose other subnets (network)`,
           );
     }
     const route = active.find((r) => r.DestinationCidrBlock === '0.0.0.0/0' && internetTarget(r) !== undefined);
@@ -135,7 +141,7 @@ export async function checkSubnets(
       return failed(
         'network',
         subnet,
-        `no route to the internet: ${how} ${table.RouteTableId} has no ${blackhole ? 'working (its 0.0.0.0/0 is a blackhole) ' : ''}0.0.0.0/0 route to an internet, NAT or transit gateway or an instance, so jobs cannot pull their image or reach the orchestrator (reported "stuck" after 2 minutes); give subnets/subnetIds with a NAT gateway route, or pass --proxy <ip> when jobs use a proxy`,
+        `no route to the internet: ${how} ${table.RouteTableId} has no ${blackhole ? 'working (its 0.0.0.0/0 is a blackhole) ' : ''}0.0.0.0/0 route to an internet, NAT or transit gateway or an instance, so jobs cannot pull their image or reach the orchestrator (reported "stuck" after 2 minutes); give network subnets with a NAT gateway route, or pass --proxy <ip> when jobs use a proxy`,
       );
     }
     const target = internetTarget(route)!;
@@ -430,7 +436,7 @@ export async function checkRegistration(runner: DeployedRunner, target: Registra
         failed(
           'registration',
           subject,
-          `not registered in organization ${orgId} (${target.apiUrl}): run "po-ecs-runner register --stack <name>", or give apiTokenSecret so the stack registers it`,
+          `not registered in organization ${orgId} (${target.apiUrl}): run "po-ecs-runner register --stack <name>", or give registration.apiTokenSecret so the stack registers it`,
         ),
       ];
     }
@@ -441,7 +447,7 @@ export async function checkRegistration(runner: DeployedRunner, target: Registra
           failed(
             'registration',
             subject,
-            `the orchestrator's runner differs from the stack in ${differences.map((d) => d.path).join(', ')}: run "po-ecs-runner register --adopt-existing --stack <name>" (or redeploy with apiTokenSecret) to update it`,
+            `the orchestrator's runner differs from the stack in ${differences.map((d) => d.path).join(', ')}: run "po-ecs-runner register --adopt-existing --stack <name>" (or redeploy with registration.apiTokenSecret) to update it`,
           ),
         ];
   } catch (e) {

@@ -102,10 +102,10 @@ export function hint(call: ContractCall): string {
     return "add the secret's key to secretsEncryptionKeys, and let the key policy delegate to IAM or allow the execution role";
   }
   if (a.startsWith('kms:')) {
-    return 'give the state key as encryptionKey (or import stateBucket with its encryptionKey), and let the key policy delegate to IAM or allow the task role';
+    return 'give the state key as encryption: RunnerEncryption.fromKey(key) (or import the StateBucket.fromBucket bucket with its encryptionKey), and let the key policy delegate to IAM or allow the task role';
   }
   if (a.startsWith('s3:')) {
-    return 'check stateBucket and statePathPrefix; with restrictStateAccess only the task role and stateAdministrators may touch state';
+    return 'check state.bucket and state.pathPrefix; with StateBucket.create({ restrictAccess }) only the task role and administrators may touch state';
   }
   return `check the policies of ${PRINCIPAL_PROP[call.principal]}; a permissionsBoundary or an SCP may deny it`;
 }
