@@ -62,8 +62,11 @@ function limitTagCount(runner: Construct): void {
     validate: () => {
       const stackTags = Stack.of(runner).tags.tagValues();
       for (const child of runner.node.findAll()) {
-        if (!CfnResource.isCfnResource(child) || !TagManager.isTaggable(child)) continue;
-        const count = Object.keys({ ...stackTags, ...child.tags.tagValues() }).length;
+        // TagManager.of: resources with `tags` (ITaggable) and with `cdkTagManager` (ITaggableV2,
+        // e.g. CloudWatch alarms and dashboards) alike.
+        const manager = CfnResource.isCfnResource(child) ? TagManager.of(child) : undefined;
+        if (manager === undefined) continue;
+        const count = Object.keys({ ...stackTags, ...manager.tagValues() }).length;
         if (count > MAX_TAGS_PER_RESOURCE) {
           return [
             new EcsRunnerValidationError(

@@ -1,4 +1,5 @@
-import { Token } from 'aws-cdk-lib';
+import { CfnResource, TagManager, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { EcsRunnerValidationError } from './errors';
 
 /*
@@ -131,6 +132,8 @@ export function checkTags(property: string, tags: Record<string, string> | undef
     if (typeof value !== 'string') {
       throw new EcsRunnerValidationError(`${property}.${key}`, value, 'a string');
     }
+    // An empty value is legal on the runner's own resources; not on the monitoring's alarms,
+    // which RunnerMonitoring checks once the tags are applied (emptyTagValueErrors).
     if (!unresolved(value) && (value.length > 256 || !TAG_CHARS.test(value))) {
       throw new EcsRunnerValidationError(
         `${property}.${key}`,
@@ -139,6 +142,51 @@ export function checkTags(property: string, tags: Record<string, string> | undef
       );
     }
   }
+}
+
+/**
+ * Resource types the library creates whose CloudFormation resource schema requires a tag value of
+ * at least one character (`Tags[].Value` has `"minLength": 1`); CloudFormation validates a
+ * resource's properties against its schema when the stack is deployed, so an empty value fails
+ * the deployment there. For every other type the library creates an empty value is legal.
+ *
+ * Evidence: the resource schemas aws-cdk-lib validates templates with, offline (aws-cdk-lib
+ * 2.276.0 bundles `@aws/cloudformation-validate` 1.14.0 and its 1,899 schemas): its
+ * `SchemaValidator` reports `F3033 length 0 is below minimum 1` at `Properties.Tags.N.Value` for a
+ * tag `{ Key: 'Team', Value: '' }` on these two types (and on `AWS::IAM::OIDCProvider`, which no
+ * runner's or monitoring's `tags` reach: it is a stack singleton) and nothing for
+ * AWS::SNS::Topic, AWS::Logs::LogGroup, AWS::Events::Rule, AWS::KMS::Key, AWS::IAM::Role,
+ * AWS::S3::Bucket, AWS::ECS::Cluster, AWS::ECS::TaskDefinition, AWS::EC2::SecurityGroup,
+ * AWS::SecretsManager::Secret or AWS::SSM::Parameter. The CloudFormation template reference says
+ * the same ("AWS::CloudWatch::Alarm Tag" and "AWS::CloudWatch::Dashboard Tag": Value, Minimum 1;
+ * "AWS::SNS::Topic Tag", "AWS::Events::Rule Tag", the AWS::Logs::LogGroup schema: Minimum 0),
+ * though CloudWatch's own TagResource API accepts an empty value (Minimum length of 0).
+ */
+export const TAG_VALUE_REQUIRED_TYPES: readonly string[] = ['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard'];
+
+/**
+ * The errors, one per tag key, for the resources among `constructs` whose type needs a non-empty
+ * tag value ({@link TAG_VALUE_REQUIRED_TYPES}) and that carry an empty one. For a validation
+ * (`node.addValidation`): tags are aspects, so the final tags of a resource, from `tags`,
+ * `Tags.of()` anywhere above it or the resource itself, are only known when the app is
+ * synthesized. Tokens pass.
+ */
+export function emptyTagValueErrors(constructs: readonly IConstruct[]): string[] {
+  const firstResourceOf = new Map<string, CfnResource>();
+  for (const c of constructs) {
+    if (!CfnResource.isCfnResource(c) || !TAG_VALUE_REQUIRED_TYPES.includes(c.cfnResourceType)) continue;
+    for (const [key, value] of Object.entries(TagManager.of(c)?.tagValues() ?? {})) {
+      if (value === '' && !firstResourceOf.has(key)) firstResourceOf.set(key, c);
+    }
+  }
+  return [...firstResourceOf.entries()].map(
+    ([key, resource]) =>
+      new EcsRunnerValidationError(
+        `tags.${key}`,
+        '',
+        `a tag value of 1 to 256 characters on ${resource.node.path} (${resource.cfnResourceType}): CloudFormation refuses an empty tag value there (its resource schema's Tags[].Value has minLength 1). Give the tag a value, or keep it off that resource type (e.g. Tags.of(scope).add(key, value, { excludeResourceTypes: ['${resource.cfnResourceType}'] }))`,
+      ).message,
+  );
 }
 
 /** A runner id as the API accepts it (and short enough for names derived from it). */

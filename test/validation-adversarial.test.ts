@@ -6,6 +6,7 @@
  */
 import { App, CfnParameter, CfnResource, Fn, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -237,6 +238,20 @@ describe('issue 15: refused with the library error naming the prop, nothing buil
     new EcsRunner(stack, 'Runner', minimalProps({ tags: runnerTags }));
     // WHEN / THEN
     expect(() => Template.fromStack(stack)).toThrow(/Invalid tags: "56 tags on TestStack\/Runner\/.*at most 50 tags/);
+  });
+
+  test('more than 50 tags on an alarm (a resource with the newer tag interface) fails synthesis', () => {
+    // GIVEN a monitored runner, and 51 tags on one of its alarms only (CfnAlarm keeps its tags in
+    // cdkTagManager, not in `tags`)
+    const stack = newStack();
+    const runner = new EcsRunner(stack, 'Runner', minimalProps());
+    const monitoring = runner.addMonitoring();
+    const alarm = monitoring.node.findAll().find((c) => c instanceof cloudwatch.CfnAlarm)!;
+    for (let i = 0; i < 51; i++) Tags.of(alarm).add(`Alarm${i}`, 'x');
+    // WHEN / THEN
+    expect(() => Template.fromStack(stack)).toThrow(
+      /Invalid tags: "52 tags on TestStack\/Runner\/Monitoring\/.*at most 50 tags/,
+    );
   });
 
   test('50 tags in all on each resource synthesize', () => {

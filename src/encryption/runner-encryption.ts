@@ -52,7 +52,8 @@ export class RunnerEncryption {
 /**
  * The runner's own key (`RunnerEncryption.createKey()`), with the one statement the runner always
  * adds to it. Every other statement on a key the runner uses is added where the resource that
- * needs it is created, through {@link allowLogsToUseKey} (log groups) or monitoring's topic rule.
+ * needs it is created, by the one rule of `key-policy.ts` ({@link addToKeyPolicy}; log groups
+ * through its `allowLogsToUseKey`).
  */
 export function createRunnerKey(scope: Construct, runnerId: string): kms.Key {
   const key = new kms.Key(scope, 'EncryptionKey', {

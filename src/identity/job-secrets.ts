@@ -1,7 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { pseudoParameters, readable } from '../encryption/log-group-key';
+import { pseudoParameters, readable } from '../encryption/key-policy';
 import { EcsRunnerValidationError } from '../errors';
 import * as v from '../validation';
 

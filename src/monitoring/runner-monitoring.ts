@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
-import { allowLogsToUseKey, pseudoParameters, readable } from '../encryption/log-group-key';
+import { addToKeyPolicy, allowLogsToUseKey, pseudoParameters, readable } from '../encryption/key-policy';
 import { EcsRunnerValidationError } from '../errors';
 import type { IEcsRunner } from '../i-ecs-runner';
 import { tagManagedBy } from '../managed-by';
@@ -127,6 +127,11 @@ export interface RunnerMonitoringOptions {
   /**
    * Email addresses subscribed to the topic. Each must confirm the subscription email.
    *
+   * One subscription per address is made at synth time, so an address may be a token (a
+   * `CfnParameter`'s `valueAsString`) but the list may not: a list known only at deploy time (a
+   * `CommaDelimitedList` parameter, `Fn.split`, `Lazy.list`) is refused. Split it into a known
+   * number of addresses with `Fn.split(',', value, count)`.
+   *
    * @default - no subscriptions
    */
   readonly alarmEmails?: string[];
@@ -202,6 +207,10 @@ export interface RunnerMonitoringProps extends RunnerMonitoringOptions {
  *
  * EventBridge writes to the events log group through one CloudWatch Logs resource policy per
  * stack (not the Lambda-backed custom resource of `aws-events-targets.CloudWatchLogGroup`).
+ *
+ * Tags of the runner (and `Tags.of()` above the monitoring) reach its alarms. CloudFormation
+ * refuses an empty tag value on an alarm or a dashboard, though the runner's other resources
+ * accept one: such a tag fails synthesis, naming it.
  */
 export class RunnerMonitoring extends Construct {
   /** CloudWatch namespace of the job metrics. */
@@ -351,6 +360,8 @@ export class RunnerMonitoring extends Construct {
       created[spec.id] = alarm;
     }
     this.alarms = Object.values(created);
+    // Tags are applied (by aspects) when the app is synthesized: only then are they known.
+    this.node.addValidation({ validate: () => v.emptyTagValueErrors(this.node.findAll()) });
     this.jobsFailedAlarm = created.JobsFailedAlarm;
     this.jobsNotStartedAlarm = created.JobsNotStartedAlarm;
     this.stateBucketSizeAlarm = created.StateBucketSizeAlarm;
@@ -388,15 +399,25 @@ export class RunnerMonitoring extends Construct {
     });
   }
 
-  private containerInsightsMetric(metricName: string, label: string): cloudwatch.Metric {
+  /** A Container Insights metric of the runner's cluster, per minute (Sum unless `statistic` says otherwise). */
+  private containerInsightsMetric(
+    metricName: string,
+    label: string,
+    statistic: string = cloudwatch.Stats.SUM,
+  ): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'ECS/ContainerInsights',
       metricName,
       dimensionsMap: { ClusterName: this.runner.clusterName },
-      statistic: cloudwatch.Stats.SUM,
+      statistic,
       period: Duration.minutes(1),
       label,
     });
+  }
+
+  /** One of the dashboard's three Container Insights graphs of a row (a third of its width each). */
+  private containerInsightsGraph(title: string, metrics: cloudwatch.IMetric[]): cloudwatch.GraphWidget {
+    return new cloudwatch.GraphWidget({ title, left: metrics, width: 8, height: 6 });
   }
 
   private createTopic(encryptionKey: kms.IKey | undefined): { topic: sns.Topic; key: kms.IKey } {
@@ -466,8 +487,7 @@ export class RunnerMonitoring extends Construct {
 
   /** Add statements to a key's policy when it is a key of this stack; otherwise warn with them. */
   private allowOnKey(key: kms.IKey, statements: iam.PolicyStatement[], property: string): void {
-    const sameStack = Stack.of(key) === Stack.of(this);
-    const missing = sameStack ? statements.filter((s) => !key.addToResourcePolicy(s, true).statementAdded) : statements;
+    const missing = addToKeyPolicy(this, key, statements);
     if (missing.length > 0) {
       Annotations.of(this).addWarningV2(
         'platform-orchestrator-ecs-runner:monitoringKeyPolicy',
@@ -524,39 +544,17 @@ export class RunnerMonitoring extends Construct {
       }),
     );
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'CPU units (Container Insights)',
-        left: [
-          this.containerInsightsMetric('CpuUtilized', 'utilized'),
-          this.containerInsightsMetric('CpuReserved', 'reserved'),
-        ],
-        width: 8,
-        height: 6,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Memory MiB (Container Insights)',
-        left: [
-          this.containerInsightsMetric('MemoryUtilized', 'utilized'),
-          this.containerInsightsMetric('MemoryReserved', 'reserved'),
-        ],
-        width: 8,
-        height: 6,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Running jobs (Container Insights)',
-        left: [
-          new cloudwatch.Metric({
-            namespace: 'ECS/ContainerInsights',
-            metricName: 'TaskCount',
-            dimensionsMap: { ClusterName: runner.clusterName },
-            statistic: cloudwatch.Stats.MAXIMUM,
-            period: Duration.minutes(1),
-            label: 'tasks',
-          }),
-        ],
-        width: 8,
-        height: 6,
-      }),
+      this.containerInsightsGraph('CPU units (Container Insights)', [
+        this.containerInsightsMetric('CpuUtilized', 'utilized'),
+        this.containerInsightsMetric('CpuReserved', 'reserved'),
+      ]),
+      this.containerInsightsGraph('Memory MiB (Container Insights)', [
+        this.containerInsightsMetric('MemoryUtilized', 'utilized'),
+        this.containerInsightsMetric('MemoryReserved', 'reserved'),
+      ]),
+      this.containerInsightsGraph('Running jobs (Container Insights)', [
+        this.containerInsightsMetric('TaskCount', 'tasks', cloudwatch.Stats.MAXIMUM),
+      ]),
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -588,6 +586,10 @@ export class RunnerMonitoring extends Construct {
   }
 }
 
+/** The accepted form of `alarmEmails`, for its errors. */
+const ALARM_EMAILS_FORM =
+  'a list of email addresses, one subscription each, made at synth time; an element may be a token (e.g. a CfnParameter\'s valueAsString), but not the list: for a list known only at deploy time, split it into a known number of addresses with Fn.split(",", value, count)';
+
 function validateProps(props: RunnerMonitoringProps): void {
   if (props.runner === undefined || props.runner === null) {
     throw new EcsRunnerValidationError('runner', props.runner, 'the EcsRunner to monitor');
@@ -601,16 +603,35 @@ function validateProps(props: RunnerMonitoringProps): void {
       'a whole number of bytes of at least 1, e.g. 5368709120 for 5 GiB',
     );
   }
-  if (props.alarmEmails !== undefined && !Token.isUnresolved(props.alarmEmails)) {
-    if (props.alarmEmails.length === 0) {
+  const emails = props.alarmEmails;
+  if (emails !== undefined) {
+    // One subscription per address, made at synth time: a list known only at deploy time (a
+    // CommaDelimitedList parameter's valueAsList, Fn.split, Lazy.list: one encoded element, which
+    // Token.isUnresolved of the list detects) cannot be iterated; its elements can be tokens.
+    if (v.unresolved(emails) || !Array.isArray(emails)) {
       throw new EcsRunnerValidationError(
         'alarmEmails',
-        props.alarmEmails,
+        v.unresolved(emails) ? 'a list token' : emails,
+        ALARM_EMAILS_FORM,
+      );
+    }
+    if (emails.length === 0) {
+      throw new EcsRunnerValidationError(
+        'alarmEmails',
+        emails,
         'at least one email address (omit alarmEmails for no subscriptions)',
       );
     }
     const seen = new Set<string>();
-    for (const [i, email] of props.alarmEmails.entries()) {
+    for (const [i, email] of emails.entries()) {
+      if (v.unresolved([email])) {
+        // A list token spread into the list (`[...Fn.split(',', x)]`) is one element for a list.
+        throw new EcsRunnerValidationError(
+          `alarmEmails[${i}]`,
+          'a list token',
+          'one email address (a string, or a string token such as Fn.select(0, list)), not a list spread into alarmEmails: split a list known only at deploy time into a known number of addresses with Fn.split(",", value, count)',
+        );
+      }
       v.checkPattern(
         `alarmEmails[${i}]`,
         email,
@@ -659,12 +680,11 @@ function validateProps(props: RunnerMonitoringProps): void {
  * order (tokens compare by their string form).
  */
 function stackDashboard(stack: Stack, dashboardName: string | undefined): cloudwatch.Dashboard {
-  const dashboard = stackSingleton(
-    stack,
-    DASHBOARD_ID,
-    cloudwatch.Dashboard,
-    (parent, id) => new cloudwatch.Dashboard(parent, id, { defaultInterval: Duration.days(7) }),
-  );
+  const dashboard = stackSingleton(stack, DASHBOARD_ID, cloudwatch.Dashboard, (parent, id) => {
+    const created = new cloudwatch.Dashboard(parent, id, { defaultInterval: Duration.days(7) });
+    created.node.addValidation({ validate: () => v.emptyTagValueErrors(created.node.findAll()) });
+    return created;
+  });
   if (dashboardName !== undefined) {
     const names = monitoringRecord(stack).dashboardNameOf;
     const named = names.get(dashboard.node.path);

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { allowLogsToUseKey } from '../encryption/log-group-key';
+import { allowLogsToUseKey } from '../encryption/key-policy';
 import {
   acknowledge,
   acknowledgeInPacks,

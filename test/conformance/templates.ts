@@ -12,6 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as runnerLibrary from 'platform-orchestrator-ecs-runner';
+import { withCdkDefaultAccount } from '../support/env';
 import { allProfiles } from '../support/profiles';
 
 export const EXAMPLES_DIR = path.join(__dirname, '..', '..', 'examples');
@@ -29,27 +30,10 @@ export const EXAMPLES = readdirSync(EXAMPLES_DIR, { withFileTypes: true })
   .map((entry) => entry.name)
   .sort();
 
-function withAccount<T>(fn: () => T): T {
-  const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
-  process.env.CDK_DEFAULT_ACCOUNT = ACCOUNT;
-  delete process.env.CDK_DEFAULT_REGION;
-  try {
-    return fn();
-  } finally {
-    for (const [key, value] of [
-      ['CDK_DEFAULT_ACCOUNT', saved.account],
-      ['CDK_DEFAULT_REGION', saved.region],
-    ] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
-}
-
 function synthApp(source: string, build: (props: AppProps) => App, context: Record<string, any>): SynthesizedStack[] {
   const outdir = mkdtempSync(path.join(tmpdir(), 'conformance-'));
   try {
-    return withAccount(() => {
+    return withCdkDefaultAccount(ACCOUNT, () => {
       const assembly = build({ outdir, context }).synth();
       return assembly.stacks.map((a) => ({ source, stackName: a.stackName, template: a.template }));
     });

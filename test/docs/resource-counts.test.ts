@@ -11,6 +11,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { ensureBundled } from '../support/bundles';
+import { withCdkDefaultAccount } from '../support/env';
 
 const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLES = readdirSync(path.join(ROOT, 'examples'), { withFileTypes: true })
@@ -22,10 +23,7 @@ const EXAMPLES = readdirSync(path.join(ROOT, 'examples'), { withFileTypes: true 
 function synthesizeExamples(): { counts: Map<string, number>; stacksOf: Map<string, string[]> } {
   const counts = new Map<string, number>();
   const stacksOf = new Map<string, string[]>();
-  const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
-  process.env.CDK_DEFAULT_ACCOUNT = '123456789012';
-  delete process.env.CDK_DEFAULT_REGION;
-  try {
+  withCdkDefaultAccount('123456789012', () => {
     for (const example of EXAMPLES) {
       const dir = path.join(ROOT, 'examples', example);
       const context = JSON.parse(readFileSync(path.join(dir, 'cdk.json'), 'utf8')).context ?? {};
@@ -43,11 +41,7 @@ function synthesizeExamples(): { counts: Map<string, number>; stacksOf: Map<stri
         rmSync(outdir, { recursive: true, force: true });
       }
     }
-  } finally {
-    if (saved.account === undefined) delete process.env.CDK_DEFAULT_ACCOUNT;
-    else process.env.CDK_DEFAULT_ACCOUNT = saved.account;
-    if (saved.region !== undefined) process.env.CDK_DEFAULT_REGION = saved.region;
-  }
+  });
   return { counts, stacksOf };
 }
 

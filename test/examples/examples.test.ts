@@ -21,6 +21,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { EcsRunner, MANAGED_BY, RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import { ensureBundled } from '../support/bundles';
 import { registrationBodies, render } from '../support/cfn';
+import { withCdkDefaultAccount } from '../support/env';
 import { assertValid } from '../support/openapi';
 import { statementsOfRole } from '../support/stacks';
 
@@ -75,12 +76,11 @@ function loadBuildApp(example: string): (app?: App) => App {
 function synthesize(example: string, contextOverrides: Record<string, any> = {}): Synth {
   const context = { ...(cdkJson(example).context ?? {}), ...contextOverrides };
   const outdir = mkdtempSync(path.join(tmpdir(), `example-${example}-`));
-  const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
-  process.env.CDK_DEFAULT_ACCOUNT = ACCOUNT;
-  delete process.env.CDK_DEFAULT_REGION;
   try {
-    const app = loadBuildApp(example)(new App({ outdir, context }));
-    const assembly = app.synth();
+    const { app, assembly } = withCdkDefaultAccount(ACCOUNT, () => {
+      const built = loadBuildApp(example)(new App({ outdir, context }));
+      return { app: built, assembly: built.synth() };
+    });
     expect(assembly.manifest.missing ?? []).toEqual([]);
     const stackIds = new Set(assembly.stacks.map((a) => a.id));
     const stacks = assembly.stacks.map((artifact): SynthStack => {
@@ -124,13 +124,6 @@ function synthesize(example: string, contextOverrides: Record<string, any> = {})
       },
     };
   } finally {
-    for (const [key, value] of [
-      ['CDK_DEFAULT_ACCOUNT', saved.account],
-      ['CDK_DEFAULT_REGION', saved.region],
-    ] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
     rmSync(outdir, { recursive: true, force: true });
   }
 }

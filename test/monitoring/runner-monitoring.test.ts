@@ -1,4 +1,4 @@
-import { App, CfnParameter, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Fn, Lazy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,7 +18,7 @@ interface Fixture {
   readonly runner: EcsRunner;
 }
 
-function fixture(): Fixture {
+function fixture(tags?: Record<string, string>): Fixture {
   const app = new App();
   const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
   const vpc = new ec2.Vpc(stack, 'Vpc', {
@@ -29,6 +29,7 @@ function fixture(): Fixture {
     orgId: 'my-org',
     runnerId: 'prod-runner',
     network: RunnerNetwork.fromSubnetIds(['subnet-0123456789abcdef0'], { vpc }),
+    tags,
   });
   return { stack, runner };
 }
@@ -748,6 +749,77 @@ describe('RunnerMonitoring', () => {
     });
   });
 
+  describe('tags', () => {
+    test('the runner tags its alarms', () => {
+      // GIVEN / WHEN
+      const { stack, runner } = fixture({ Team: 'platform' });
+      runner.addMonitoring();
+
+      // THEN
+      const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm', {
+        Properties: { Tags: Match.arrayWith([{ Key: 'Team', Value: 'platform' }]) },
+      });
+      expect(Object.keys(alarms)).toHaveLength(3);
+    });
+
+    test('an empty tag value with alarms fails synthesis naming the tag (CloudFormation refuses it on an alarm)', () => {
+      // GIVEN a runner with an empty tag value
+      const { stack, runner } = fixture({ Team: '' });
+
+      // WHEN it is monitored
+      runner.addMonitoring();
+
+      // THEN synthesis refuses it, naming tags.Team, the alarm and the accepted form
+      expect(() => Template.fromStack(stack)).toThrow(
+        /Invalid tags\.Team: "" \(0 characters\)\. Expected a tag value of 1 to 256 characters on Stack\/Runner\/Monitoring\/\w+Alarm\/Resource \(AWS::CloudWatch::Alarm\).*minLength 1/,
+      );
+    });
+
+    test("an empty tag value without monitoring synthesizes: the runner's own resources accept it", () => {
+      // GIVEN / WHEN a runner with an empty tag value and no monitoring
+      const { stack } = fixture({ Team: '' });
+
+      // THEN it synthesizes, the tag on its resources
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
+        Tags: Match.arrayWith([{ Key: 'Team', Value: '' }]),
+      });
+    });
+
+    test('an empty tag value from Tags.of() on the shared dashboard fails synthesis naming the dashboard', () => {
+      // GIVEN a monitored runner
+      const { stack, runner } = fixture({});
+      runner.addMonitoring();
+
+      // WHEN the dashboard (a child of the stack, not of the runner) gets an empty tag value
+      Tags.of(stack).add('CostCenter', '', { includeResourceTypes: ['AWS::CloudWatch::Dashboard'] });
+
+      // THEN
+      expect(() => Template.fromStack(stack)).toThrow(
+        /Invalid tags\.CostCenter: "" .*on Stack\/PlatformOrchestratorRunnersDashboard\/Resource \(AWS::CloudWatch::Dashboard\)/,
+      );
+    });
+
+    test('an empty tag value kept off the CloudWatch resources, or a token value, synthesizes', () => {
+      // GIVEN a monitored runner
+      const { stack, runner } = fixture({ Team: Lazy.string({ produce: () => 'platform' }) });
+      runner.addMonitoring();
+
+      // WHEN an empty tag value reaches every resource but the alarms and the dashboard
+      Tags.of(stack).add('CostCenter', '', {
+        excludeResourceTypes: ['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard'],
+      });
+
+      // THEN it synthesizes; the topic has the empty value, the alarms the token
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        Tags: Match.arrayWith([{ Key: 'CostCenter', Value: '' }]),
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Tags: Match.arrayWith([{ Key: 'Team', Value: 'platform' }]),
+      });
+    });
+  });
+
   describe('validation', () => {
     test.each([
       [{ failedJobsThreshold: 0 }, 'failedJobsThreshold'],
@@ -826,6 +898,68 @@ describe('RunnerMonitoring', () => {
       expect(
         () => new RunnerMonitoring(b.stack, 'Monitoring', { runner: b.runner, dashboardName: 'dev-runners' }),
       ).not.toThrow();
+    });
+
+    test.each([
+      ['Lazy.list', () => Lazy.list({ produce: () => ['ops@example.com'] })],
+      ['Fn.split of a parameter', (stack: Stack) => Fn.split(',', new CfnParameter(stack, 'Emails').valueAsString)],
+      [
+        'a CommaDelimitedList parameter',
+        (stack: Stack) => new CfnParameter(stack, 'Emails', { type: 'CommaDelimitedList' }).valueAsList,
+      ],
+    ])('alarmEmails as a list token (%s) is refused naming alarmEmails and the accepted form', (_name, emails) => {
+      // GIVEN a runner and a list known only at deploy time
+      const { stack, runner } = fixture();
+
+      // WHEN it is monitored with that list
+      // THEN the library refuses it (one subscription per address is made at synth time), not CDK's resolution error
+      const error = expectValidationError(() => runner.addMonitoring({ alarmEmails: emails(stack) }), 'alarmEmails');
+      expect(error.message).toContain('Invalid alarmEmails: "a list token"');
+      expect(error.message).toContain('an element may be a token');
+      expect(error.message).toContain('Fn.split(",", value, count)');
+      // AND nothing of the monitoring was built
+      expect(runner.node.findChild('Monitoring').node.children).toHaveLength(0);
+    });
+
+    test('a list token spread into alarmEmails is refused naming its element', () => {
+      // GIVEN a concrete list with a deploy-time list spread into it
+      const { stack, runner } = fixture();
+      const more = Fn.split(',', new CfnParameter(stack, 'More').valueAsString);
+
+      // WHEN / THEN
+      const error = expectValidationError(
+        () => runner.addMonitoring({ alarmEmails: ['ops@example.com', ...more] }),
+        'alarmEmails[1]',
+      );
+      expect(error.message).toContain('not a list spread into alarmEmails');
+    });
+
+    test('alarmEmails that is not a list (plain JavaScript) is refused naming alarmEmails', () => {
+      // GIVEN / WHEN / THEN
+      const { runner } = fixture();
+      expectValidationError(() => runner.addMonitoring({ alarmEmails: 'ops@example.com' as any }), 'alarmEmails');
+    });
+
+    test('tokens as elements of a concrete alarmEmails list get one subscription each', () => {
+      // GIVEN a literal address, a parameter and a list split into a known number of addresses
+      const { stack, runner } = fixture();
+      const oncall = new CfnParameter(stack, 'Oncall').valueAsString;
+      const team = Fn.split(',', new CfnParameter(stack, 'Team').valueAsString, 2);
+
+      // WHEN
+      runner.addMonitoring({ alarmEmails: ['ops@example.com', oncall, ...team] });
+
+      // THEN
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::SNS::Subscription', 4);
+      for (const endpoint of [
+        'ops@example.com',
+        { Ref: 'Oncall' },
+        { 'Fn::Select': [0, { 'Fn::Split': [',', { Ref: 'Team' }] }] },
+        { 'Fn::Select': [1, { 'Fn::Split': [',', { Ref: 'Team' }] }] },
+      ]) {
+        template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: endpoint });
+      }
     });
 
     test('unresolved tokens pass', () => {

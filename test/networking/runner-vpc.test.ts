@@ -87,7 +87,7 @@ describe('a runner given nothing but an org id', () => {
       LogGroupName: '/platform-orchestrator/prod-runner/vpc-flow-logs',
       KmsKeyId: keyArn,
     });
-    // (that every encrypted log group is covered by the key policy is test/encryption/log-group-key.test.ts)
+    // (that every encrypted log group is covered by the key policy is test/encryption/key-policy.test.ts)
     const statements = Object.values(template.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement;
     expect(JSON.stringify(statements)).toContain(':log-group:/platform-orchestrator/prod-runner/vpc-flow-logs"');
   });

@@ -13,6 +13,7 @@ import { RunnerVpcEndpoints } from 'platform-orchestrator-ecs-runner';
 import { buildApp } from '../../examples/basic/app';
 import { CompleteProductionRunnerStack } from '../../examples/complete-production/app';
 import { ComplianceProfile } from './compliance';
+import { withCdkDefaultAccount } from './env';
 
 export { REQUIRED_TAG_KEYS } from '../../examples/complete-production/profile';
 
@@ -41,15 +42,10 @@ export function productionProfile(): ComplianceProfile {
       '`examples/complete-production` (customer managed KMS key, server access logs, cross-region state replication, permissions boundary, role path, required tags, imported VPC with an egress-only security group, restricted state access, registration on deploy with a runner rule, monitoring with an alarm email) plus its VPC endpoints',
     build: (props) => {
       const app = new App({ ...props, context: { ...PRODUCTION_CONTEXT, ...props.context } });
-      const saved = process.env.CDK_DEFAULT_ACCOUNT;
-      process.env.CDK_DEFAULT_ACCOUNT = PRODUCTION_ACCOUNT;
-      try {
+      withCdkDefaultAccount(PRODUCTION_ACCOUNT, () => {
         const stack = new CompleteProductionRunnerStack(app, PRODUCTION_STACK);
         new RunnerVpcEndpoints(stack, 'Endpoints', { vpc: stack.profile.vpc, runner: stack.runner });
-      } finally {
-        if (saved === undefined) delete process.env.CDK_DEFAULT_ACCOUNT;
-        else process.env.CDK_DEFAULT_ACCOUNT = saved;
-      }
+      });
       return app;
     },
   };

@@ -6,6 +6,7 @@
  * policies that decide each request: identity policies, permissions boundaries, bucket, key and
  * trust policies.
  */
+import { RUNNER_CREATE_BODY_SHAPE, RunnerCreateBody, isRunnerCreateBody } from '../../registration/runner-create-body';
 import { RUNNER_METADATA_KEY, RunnerMetadata, RunnerMetadataOrchestrator } from '../../runner-metadata';
 import { LocatedStatement, Statement } from './evaluator';
 import { ResolvedTemplate, StackEnvironment, resolveTemplate } from './resolve';
@@ -121,11 +122,14 @@ export function readTemplate(raw: any, options: ModelOptions = {}): TemplateMode
   const runners: RunnerModel[] = [];
   for (const [key, output] of Object.entries<any>(raw.Outputs ?? {})) {
     if (!key.includes('RunnerCreateBody')) continue;
-    let body: any;
+    let body: unknown;
     try {
       body = JSON.parse(String(t.resolve(output.Value)));
     } catch {
       throw new TemplateError(`output ${key} is not a RunnerCreateBody`);
+    }
+    if (!isRunnerCreateBody(body)) {
+      throw new TemplateError(`output ${key} is not a RunnerCreateBody (${RUNNER_CREATE_BODY_SHAPE})`);
     }
     if (options.runnerId !== undefined && body.id !== options.runnerId) continue;
     runners.push(runnerFrom(t, body, String(output.Description ?? ''), options));
@@ -148,10 +152,16 @@ function roleRef(t: ResolvedTemplate, arn: string, what: string, runnerId: strin
   return { logicalId, arn };
 }
 
-function runnerFrom(t: ResolvedTemplate, body: any, description: string, options: ModelOptions): RunnerModel {
+function runnerFrom(
+  t: ResolvedTemplate,
+  body: RunnerCreateBody,
+  description: string,
+  options: ModelOptions,
+): RunnerModel {
   const notes: string[] = [];
-  const runnerId = String(body.id);
-  const rc = body.runner_configuration ?? {};
+  const runnerId = body.id;
+  // The shape is checked (isRunnerCreateBody); the contents are read as the template has them.
+  const rc: any = body.runner_configuration;
   const job = rc.job ?? {};
   const env: StackEnvironment = { ...t.env, region: typeof job.region === 'string' ? job.region : t.env.region };
   const taskManagerRole = roleRef(t, String(rc.auth?.role_arn), 'auth.role_arn', runnerId);
@@ -210,7 +220,7 @@ function runnerFrom(t: ResolvedTemplate, body: any, description: string, options
         ? clusterName
         : `arn:${env.partition}:ecs:${env.region}:${env.account}:cluster/${clusterName}`;
 
-  const storage = body.state_storage_configuration ?? {};
+  const storage: any = body.state_storage_configuration;
   const bucketName = String(storage.bucket);
   const bucketLogical = t.logicalIdOf(bucketName);
   const bucketResource = bucketLogical !== undefined ? t.resources[bucketLogical] : undefined;

@@ -52,6 +52,14 @@ const REF_IS_ARN = new Set([
   'AWS::SecretsManager::Secret',
   'AWS::SNS::Topic',
 ]);
+/** Types whose `Ref` is a name, by the property that sets the name (else CloudFormation generates one). */
+const REF_NAME_PROPERTY: ReadonlyMap<string, string> = new Map([
+  ['AWS::S3::Bucket', 'BucketName'],
+  ['AWS::ECS::Cluster', 'ClusterName'],
+  ['AWS::IAM::Role', 'RoleName'],
+  ['AWS::SSM::Parameter', 'Name'],
+  ['AWS::Logs::LogGroup', 'LogGroupName'],
+]);
 const DEFAULT_REGION = 'us-east-1';
 
 /** The account and region a template is for: the ones its literal ARNs name most, else placeholders. */
@@ -142,30 +150,12 @@ export function resolveTemplate(
     } else if (strict) {
       refuse(`resource ${id}, which is not in the deployed stack,`);
     }
-    switch (r.Type) {
-      case 'AWS::S3::Bucket':
-        return remember(literal(resolve(p.BucketName)) ?? id.toLowerCase(), id);
-      case 'AWS::ECS::Cluster':
-        return remember(literal(resolve(p.ClusterName)) ?? id, id);
-      case 'AWS::IAM::Role':
-        return remember(literal(resolve(p.RoleName)) ?? id, id);
-      case 'AWS::IAM::ManagedPolicy':
-        return arnOf(id);
-      case 'AWS::IAM::OIDCProvider':
-        return arnOf(id);
-      case 'AWS::KMS::Key':
-        return remember(`key-${id}`, id);
-      case 'AWS::SecretsManager::Secret':
-        return arnOf(id);
-      case 'AWS::SSM::Parameter':
-        return remember(literal(resolve(p.Name)) ?? id, id);
-      case 'AWS::Logs::LogGroup':
-        return remember(literal(resolve(p.LogGroupName)) ?? id, id);
-      case 'AWS::SNS::Topic':
-        return arnOf(id);
-      default:
-        return remember(id, id);
-    }
+    if (REF_IS_ARN.has(r.Type)) return arnOf(id);
+    if (r.Type === 'AWS::KMS::Key') return remember(`key-${id}`, id);
+    // A name the template gives, else a placeholder from the logical id (bucket names are lowercase).
+    const nameProperty = REF_NAME_PROPERTY.get(r.Type);
+    const name = nameProperty === undefined ? undefined : literal(resolve(p[nameProperty]));
+    return remember(name ?? (r.Type === 'AWS::S3::Bucket' ? id.toLowerCase() : id), id);
   };
 
   const arnOf = (id: string): string => {

@@ -181,15 +181,8 @@ export class OrchestratorClient {
 
   /** GET /orgs/{orgId}/runners/{runnerId}; undefined when there is none (404). */
   public async getRunner(runnerId: string): Promise<Runner | undefined> {
-    const r = await this.#http.call({
-      operation: 'getRunner',
-      accept: hasId,
-      method: 'GET',
-      path: this.orgPath('runners', runnerId),
-      expect: [200],
-      allow: [404],
-    });
-    return r.status === 404 ? undefined : asRunner(r.body);
+    const body = await this.getOne('getRunner', hasId, 'runners', runnerId);
+    return body === undefined ? undefined : asRunner(body);
   }
 
   /** PATCH /orgs/{orgId}/runners/{runnerId}: with the whole desired state, so a retry is harmless. */
@@ -207,15 +200,7 @@ export class OrchestratorClient {
 
   /** DELETE /orgs/{orgId}/runners/{runnerId}; `false` when there was none (404). */
   public async deleteRunner(runnerId: string): Promise<boolean> {
-    const r = await this.#http.call({
-      operation: 'deleteRunner',
-      method: 'DELETE',
-      path: this.orgPath('runners', runnerId),
-      expect: [204, 200],
-      allow: [404],
-    });
-    // A 404 after an ambiguous attempt means that attempt deleted it.
-    return r.status !== 404 || r.ambiguous;
+    return this.deleteOne('deleteRunner', 'runners', runnerId);
   }
 
   // ----------------------------------------------------------- runner rules
@@ -274,26 +259,38 @@ export class OrchestratorClient {
 
   /** GET /orgs/{orgId}/runner-rules/{ruleId}; undefined when there is none (404). */
   public async getRunnerRule(ruleId: string): Promise<RunnerRule | undefined> {
-    const r = await this.#http.call({
-      operation: 'getRunnerRule',
-      accept: isRule,
-      method: 'GET',
-      path: this.orgPath('runner-rules', ruleId),
-      expect: [200],
-      allow: [404],
-    });
-    return r.status === 404 ? undefined : asRule(r.body);
+    const body = await this.getOne('getRunnerRule', isRule, 'runner-rules', ruleId);
+    return body === undefined ? undefined : asRule(body);
   }
 
   /** DELETE /orgs/{orgId}/runner-rules/{ruleId}; `false` when there was none (404). */
   public async deleteRunnerRule(ruleId: string): Promise<boolean> {
+    return this.deleteOne('deleteRunnerRule', 'runner-rules', ruleId);
+  }
+
+  /** GET of one resource of the org (`segments` below it); undefined when there is none (404). */
+  private async getOne(operation: string, accept: (value: object) => boolean, ...segments: string[]): Promise<unknown> {
     const r = await this.#http.call({
-      operation: 'deleteRunnerRule',
+      operation,
+      accept,
+      method: 'GET',
+      path: this.orgPath(...segments),
+      expect: [200],
+      allow: [404],
+    });
+    return r.status === 404 ? undefined : r.body;
+  }
+
+  /** DELETE of one resource of the org (`segments` below it); `false` when there was none (404). */
+  private async deleteOne(operation: string, ...segments: string[]): Promise<boolean> {
+    const r = await this.#http.call({
+      operation,
       method: 'DELETE',
-      path: this.orgPath('runner-rules', ruleId),
+      path: this.orgPath(...segments),
       expect: [204, 200],
       allow: [404],
     });
+    // A 404 after an ambiguous attempt means that attempt deleted it.
     return r.status !== 404 || r.ambiguous;
   }
 

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { registerCheckCommand } from '../../../src/cli/check/command';
+import { RUNNER_CREATE_BODY_SHAPE } from '../../../src/registration/runner-create-body';
 import { RUNNER_METADATA_KEY } from '../../../src/runner-metadata';
 import { contractCallsFromTemplate, evaluateOffline, stateKey, TemplateError } from '../../../src/cli/check';
 import { synthesizeExample } from '../../conformance/templates';
@@ -100,6 +101,23 @@ test('a template without a runner, or without the asked runner, is refused with 
   expect(() => contractCallsFromTemplate({ Resources: {} })).toThrow(TemplateError);
   expect(() => contractCallsFromTemplate(basic.template, { runnerId: 'nope' })).toThrow(/no runner "nope"/);
   expect(() => contractCallsFromTemplate('not a template')).toThrow(/not a CloudFormation template/);
+});
+
+test.each([
+  ['null', null],
+  ['a list', []],
+  ['no id', { runner_configuration: {}, state_storage_configuration: {} }],
+  ['a number id', { id: 5, runner_configuration: {}, state_storage_configuration: {} }],
+  ['no state_storage_configuration', { id: 'r', runner_configuration: {} }],
+])('a RunnerCreateBody output that is JSON but not a body (%s) is a TemplateError naming the output', (_, value) => {
+  // GIVEN the basic example's template whose body output is another JSON value
+  const [key] = Object.keys(basic.template.Outputs).filter((k) => k.includes('RunnerCreateBody'));
+  const template = { ...basic.template, Outputs: { [key]: { Value: JSON.stringify(value) } } };
+  // WHEN / THEN
+  expect(() => contractCallsFromTemplate(template)).toThrow(TemplateError);
+  expect(() => contractCallsFromTemplate(template)).toThrow(
+    `output ${key} is not a RunnerCreateBody (${RUNNER_CREATE_BODY_SHAPE})`,
+  );
 });
 
 describe('registerCheckCommand with a live mode (check --stack)', () => {

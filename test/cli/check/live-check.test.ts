@@ -33,6 +33,7 @@ import { liveCheckAction } from '../../../src/cli/check/live/command';
 import { LiveCheckReport, formatReport, parseProxy, runLiveCheck } from '../../../src/cli/check/live/index';
 import { evaluateResourcePolicy, resourcePolicyFor } from '../../../src/cli/check/live/simulate';
 import type { DeployedStack } from '../../../src/cli/check/live/stack';
+import { RUNNER_CREATE_BODY_SHAPE } from '../../../src/registration/runner-create-body';
 import { OrchestratorClient } from '../../../src/registration/runtime/api-client';
 import { CLI_BUNDLE, ensureBundled } from '../../support/bundles';
 import { render } from '../../support/cfn';
@@ -729,6 +730,21 @@ describe('usage and configuration: exit 2', () => {
     } finally {
       process.env = saved;
     }
+  });
+
+  test('a RunnerCreateBody output that is JSON but not a body names the output', async () => {
+    // GIVEN the deployed stack's body output replaced by JSON without the body's shape
+    const key = outputs.find((o) => o.OutputKey.includes('RunnerCreateBody'))!.OutputKey;
+    aws.state.stacks = [
+      {
+        ...aws.state.stacks[0],
+        outputs: outputs.map((o) => (o.OutputKey === key ? { ...o, OutputValue: JSON.stringify({ id: 7 }) } : o)),
+      },
+    ];
+    // WHEN / THEN the check refuses it, rather than reporting a stack without runners
+    await expect(check()).rejects.toThrow(
+      `output ${key} of stack ${STACK} is not a RunnerCreateBody (${RUNNER_CREATE_BODY_SHAPE})`,
+    );
   });
 
   test('an unknown stack, a bad proxy', async () => {

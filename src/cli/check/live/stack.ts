@@ -10,7 +10,11 @@ import {
   GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
 import { LiveClients, checkCall } from './aws';
-import type { RunnerCreateBody } from '../../../registration/runtime/api-client';
+import {
+  RUNNER_CREATE_BODY_SHAPE,
+  RunnerCreateBody,
+  isRunnerCreateBody,
+} from '../../../registration/runner-create-body';
 import { RUNNER_METADATA_KEY, RunnerMetadata } from '../../../runner-metadata';
 import type { TemplateModel } from '../model';
 import { ResolvedTemplate, resolveTemplate } from '../resolve';
@@ -113,13 +117,17 @@ export async function readStack(clients: LiveClients, name: string, runnerId?: s
   const candidates: DeployedRunner[] = [];
   for (const o of stack.Outputs ?? []) {
     if (!(o.OutputKey ?? '').includes('RunnerCreateBody') || o.OutputValue === undefined) continue;
-    let body: RunnerCreateBody;
+    let body: unknown;
     try {
       body = JSON.parse(o.OutputValue);
     } catch {
       throw new StackUsageError(`output ${o.OutputKey} of stack ${name} is not JSON`);
     }
-    if (typeof body?.id !== 'string') continue;
+    if (!isRunnerCreateBody(body)) {
+      throw new StackUsageError(
+        `output ${o.OutputKey} of stack ${name} is not a RunnerCreateBody (${RUNNER_CREATE_BODY_SHAPE})`,
+      );
+    }
     const meta = metadataByRunner.get(body.id);
     const auth = (body.runner_configuration as Json)?.auth;
     candidates.push({

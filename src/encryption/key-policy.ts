@@ -68,9 +68,7 @@ export function allowLogsToUseKey(scope: Construct, use: LogGroupKeyUse): iam.Po
       },
     },
   });
-  const sameStack = use.key instanceof kms.Key && Stack.of(use.key) === stack;
-  const added = sameStack && use.key.addToResourcePolicy(statement, true).statementAdded;
-  if (!added) {
+  if (addToKeyPolicy(scope, use.key, [statement]).length > 0) {
     // What the key's owner adds before the stack exists: the stack's UUID in a log group name is
     // not known yet, so it is a wildcard there.
     const arn = String(readable(stack.resolve(use.logGroupArn), pseudoParameters(stack)));
@@ -84,6 +82,22 @@ export function allowLogsToUseKey(scope: Construct, use: LogGroupKeyUse): iam.Po
     );
   }
   return statement;
+}
+
+/**
+ * The one rule for every statement the library puts on a key's policy: a `kms.Key` of the stack
+ * of `scope` gets them; any other key (imported with `fromKeyArn`/`fromLookup`, or a key of another
+ * stack, whose policy this stack cannot change without a cross-stack cycle) gets none.
+ *
+ * @returns the statements that were not added, for the caller's warning that prints them
+ */
+export function addToKeyPolicy(
+  scope: Construct,
+  key: kms.IKey,
+  statements: iam.PolicyStatement[],
+): iam.PolicyStatement[] {
+  const sameStack = key instanceof kms.Key && Stack.of(key) === Stack.of(scope);
+  return sameStack ? statements.filter((s) => !key.addToResourcePolicy(s, true).statementAdded) : statements;
 }
 
 /** The pseudo parameters known at synth: the stack's account and region, and the region's partition. */
