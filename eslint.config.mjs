@@ -14,7 +14,7 @@ export default tseslint.config(
       'src/**/*.generated.ts',
       '**/*.d.ts',
       '.jsii',
-      '.bench/',
+      'bench/.out/',
     ],
   },
   js.configs.recommended,
@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     // Defaults use ??, never || (DEVELOPERS.md style): checked with type information.
-    files: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
     ignores: ['src/**/*.generated.ts'],
     languageOptions: { parserOptions: { project: './tsconfig.dev.json', tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -10,7 +10,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { EcsRunner, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
+import { EcsRunner, EcsRunnerProps, RunnerNetwork } from 'platform-orchestrator-ecs-runner';
 
 export class BasicRunnerStack extends Stack {
   public readonly runner: EcsRunner;
@@ -20,13 +20,18 @@ export class BasicRunnerStack extends Stack {
       env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: scope.node.tryGetContext('region') ?? 'eu-central-1' },
       description: 'Platform Orchestrator serverless ECS runner (basic)',
     });
-    this.runner = new EcsRunner(this, 'Runner', {
-      orgId: this.node.tryGetContext('orgId') ?? 'my-org',
-      network: RunnerNetwork.fromSubnetIds(
-        listContext(this, 'subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
-      ),
-    });
+    this.runner = new EcsRunner(this, 'Runner', basicRunnerProps(this));
   }
+}
+
+/** The basic runner's props (the benchmark's stacks of many basic runners use them too). */
+export function basicRunnerProps(scope: Construct): EcsRunnerProps {
+  return {
+    orgId: scope.node.tryGetContext('orgId') ?? 'my-org',
+    network: RunnerNetwork.fromSubnetIds(
+      listContext(scope, 'subnetIds', ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']),
+    ),
+  };
 }
 
 /**

@@ -23,12 +23,8 @@ import {
 import { COMPLIANCE_DOC, REGENERATE, renderComplianceMarkdown } from '../support/compliance-report';
 import {
   basicProfile,
-  PRODUCTION_ALARM_EMAILS,
-  PRODUCTION_API_TOKEN_SECRET_ARN,
-  PRODUCTION_ROLE_PATH,
-  PRODUCTION_ROUTE_TABLE_IDS,
+  PRODUCTION_CONTEXT as CONTEXT,
   PRODUCTION_STACK,
-  PRODUCTION_SUBNET_IDS,
   productionProfile,
   REQUIRED_TAG_KEYS,
 } from '../support/profiles';
@@ -158,7 +154,7 @@ describe('compliance: production profile', () => {
     const roles = ofType('AWS::IAM::Role');
     expect(roles.length).toBeGreaterThan(0);
     for (const role of roles) {
-      expect(role.Properties.Path).toBe(PRODUCTION_ROLE_PATH);
+      expect(role.Properties.Path).toBe(CONTEXT.rolePath);
       expect(role.Properties.PermissionsBoundary).toBeDefined();
     }
 
@@ -183,7 +179,7 @@ describe('compliance: production profile', () => {
     // Registration on deploy, with the token's ARN only, and no inline IAM policy anywhere.
     const registrations = ofType('Custom::PlatformOrchestratorRunner');
     expect(registrations).toHaveLength(1);
-    expect(registrations[0].Properties.TokenSecretArn).toBe(PRODUCTION_API_TOKEN_SECRET_ARN);
+    expect(registrations[0].Properties.TokenSecretArn).toBe(CONTEXT.apiTokenSecretArn);
     expect(ofType('AWS::Lambda::Function')).toHaveLength(2);
     expect(ofType('AWS::IAM::Policy')).toEqual([]);
     for (const role of roles) expect(role.Properties.Policies).toBeUndefined();
@@ -193,13 +189,13 @@ describe('compliance: production profile', () => {
       ([id, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && id.startsWith('PlatformOrchestratorRegistrationProvider'),
     );
     expect(registrationPolicies).toHaveLength(2);
-    for (const [, policy] of registrationPolicies) expect(policy.Properties.Path).toBe(PRODUCTION_ROLE_PATH);
+    for (const [, policy] of registrationPolicies) expect(policy.Properties.Path).toBe(CONTEXT.rolePath);
 
     // Monitoring: an encrypted alarm topic with the on-call subscription; every log group encrypted.
     const topics = ofType('AWS::SNS::Topic');
     expect(topics).toHaveLength(1);
     expect(topics[0].Properties.KmsMasterKeyId).toBeDefined();
-    expect(ofType('AWS::SNS::Subscription').map((sub) => sub.Properties.Endpoint)).toEqual(PRODUCTION_ALARM_EMAILS);
+    expect(ofType('AWS::SNS::Subscription').map((sub) => sub.Properties.Endpoint)).toEqual(CONTEXT.alarmEmails);
     expect(ofType('AWS::CloudWatch::Alarm').length).toBeGreaterThan(0);
     const logGroups = ofType('AWS::Logs::LogGroup');
     expect(logGroups).toHaveLength(3); // stopped-task events, registration handler and framework
@@ -209,10 +205,10 @@ describe('compliance: production profile', () => {
     const endpoints = ofType('AWS::EC2::VPCEndpoint');
     const interfaces = endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface');
     expect(interfaces.length).toBeGreaterThan(0);
-    for (const e of interfaces) expect(e.Properties.SubnetIds).toEqual(PRODUCTION_SUBNET_IDS);
+    for (const e of interfaces) expect(e.Properties.SubnetIds).toEqual(CONTEXT.privateSubnetIds);
     expect(
       endpoints.filter((e) => e.Properties.VpcEndpointType === 'Gateway').map((e) => e.Properties.RouteTableIds),
-    ).toEqual([PRODUCTION_ROUTE_TABLE_IDS]);
+    ).toEqual([CONTEXT.privateSubnetRouteTableIds]);
   });
 
   test('has no open finding in any rule set', () => {

@@ -183,19 +183,6 @@ export interface ComplianceProfile {
   readonly build: AppFactory;
 }
 
-/** A profile from a function that adds stacks to an App. */
-export function profileFromStacks(name: string, description: string, addStacks: (app: App) => void): ComplianceProfile {
-  return {
-    name,
-    description,
-    build: (props) => {
-      const app = new App(props);
-      addStacks(app);
-      return app;
-    },
-  };
-}
-
 const ACK_METADATA = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
 
 /** The resource of a cfn-guard finding reported at the template root rather than on a resource. */
