@@ -1,4 +1,5 @@
 import { CfnResource, TagManager, Token } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { EcsRunnerValidationError } from './errors';
 
@@ -77,6 +78,16 @@ export function checkOneOf<T>(property: string, value: T | undefined, allowed: r
   if (value === undefined || unresolved(value)) return;
   if (!allowed.includes(value)) {
     throw new EcsRunnerValidationError(property, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  }
+}
+
+/** A log group retention: one of `logs.RetentionDays`, and finite (the library's log groups expire). */
+export function checkLogRetention(property: string, value: logs.RetentionDays | undefined): void {
+  const finite = Object.values(logs.RetentionDays).filter(
+    (d): d is logs.RetentionDays => typeof d === 'number' && d !== logs.RetentionDays.INFINITE,
+  );
+  if (value !== undefined && !Token.isUnresolved(value) && !finite.includes(value)) {
+    throw new EcsRunnerValidationError(property, value, 'a finite retention from 1 to 3653 days (logs.RetentionDays)');
   }
 }
 

@@ -1,5 +1,6 @@
 import { App, CfnResource, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EcsRunner, EcsRunnerProps, RunnerErrors, RunnerNetwork, StateBucket } from 'platform-orchestrator-ecs-runner';
 import { registrationBodies } from './support/cfn';
@@ -29,6 +30,18 @@ const INVALID: Array<[string, (stack: any) => Partial<EcsRunnerProps>, string, R
     /oidc-provider/,
   ],
   ['no subnets', () => ({ network: RunnerNetwork.fromSubnetIds([]) }), 'network.subnetIds', /1 to 16/],
+  [
+    'flow logs kept forever',
+    () => ({ network: RunnerNetwork.createVpc({ flowLogRetention: logs.RetentionDays.INFINITE }) }),
+    'network.flowLogRetention',
+    /finite retention/,
+  ],
+  [
+    'a flow-log retention CloudWatch Logs does not offer',
+    () => ({ network: RunnerNetwork.createVpc({ flowLogRetention: 42 as logs.RetentionDays }) }),
+    'network.flowLogRetention',
+    /finite retention/,
+  ],
   [
     '17 subnets',
     () => ({

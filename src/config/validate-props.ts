@@ -1,6 +1,5 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { ContainerInsightsMode } from '../compute/runner-cluster';
 import type { EcsRunnerProps } from '../ecs-runner-props';
 import { EcsRunnerValidationError } from '../errors';
@@ -171,15 +170,7 @@ function checkNetwork(props: EcsRunnerProps): void {
   const network = props.network;
   const created = network?.kind === 'CREATE_VPC' ? (network.createOptions ?? {}) : undefined;
   v.checkIntegerRange('network.natGateways', created?.natGateways, 1, 2);
-  const retention = created?.flowLogRetention;
-  v.checkOneOf(
-    'network.flowLogRetention',
-    retention,
-    Object.values(logs.RetentionDays).filter((d) => typeof d === 'number') as logs.RetentionDays[],
-  );
-  if (retention === logs.RetentionDays.INFINITE) {
-    throw new EcsRunnerValidationError('network.flowLogRetention', retention, 'a finite retention from 1 to 3653 days');
-  }
+  v.checkLogRetention('network.flowLogRetention', created?.flowLogRetention);
   if (network?.kind === 'FROM_SUBNETS') v.checkCount('network.subnets', network.subnets, 1, 16);
   if (network?.kind === 'FROM_SUBNET_IDS') {
     v.checkCount('network.subnetIds', network.subnetIds, 1, 16);

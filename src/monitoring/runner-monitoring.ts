@@ -660,18 +660,7 @@ function validateProps(props: RunnerMonitoringProps): void {
     /^[A-Za-z0-9_-]{1,255}$/,
     '1 to 255 letters, digits, "-" or "_", e.g. "prod-runner"',
   );
-  v.checkOneOf(
-    'eventsLogRetention',
-    props.eventsLogRetention,
-    Object.values(logs.RetentionDays).filter((d) => typeof d === 'number') as logs.RetentionDays[],
-  );
-  if (props.eventsLogRetention === logs.RetentionDays.INFINITE) {
-    throw new EcsRunnerValidationError(
-      'eventsLogRetention',
-      props.eventsLogRetention,
-      'a finite retention from 1 to 3653 days',
-    );
-  }
+  v.checkLogRetention('eventsLogRetention', props.eventsLogRetention);
 }
 
 /**
