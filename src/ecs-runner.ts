@@ -153,7 +153,9 @@ export class EcsRunner extends Construct implements IEcsRunner, ec2.IConnectable
    * registers itself. Call it once per runner: a second call is an error (its options would
    * otherwise be silently ignored, and a second monitoring would count every job twice).
    */
-  public addMonitoring(options: RunnerMonitoringOptions = {}): RunnerMonitoring {
+  public addMonitoring(options?: RunnerMonitoringOptions): RunnerMonitoring {
+    // A plain JavaScript caller may pass null: no options, as undefined is.
+    const given = options ?? {};
     const existing = this.node.tryFindChild(MONITORING_ID);
     if (existing !== undefined) {
       throw new EcsRunnerValidationError(
@@ -163,10 +165,10 @@ export class EcsRunner extends Construct implements IEcsRunner, ec2.IConnectable
       );
     }
     return new RunnerMonitoring(this, MONITORING_ID, {
-      ...options,
+      ...given,
       runner: this,
-      encryptionKey: options.encryptionKey ?? this.encryptionKey,
-      registrationFunction: options.registrationFunction ?? this.registration?.handlerFunction,
+      encryptionKey: given.encryptionKey ?? this.encryptionKey,
+      registrationFunction: given.registrationFunction ?? this.registration?.handlerFunction,
     });
   }
 

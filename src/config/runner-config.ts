@@ -233,6 +233,25 @@ function warn(runner: Construct, props: EcsRunnerProps, config: RunnerConfig): v
       'state.bucket destroyOnRemoval deletes the state bucket and every Terraform state in it when the runner leaves the stack or the stack is deleted: use it for test stacks only.',
     );
   }
+  if (Token.isUnresolved(config.requiredTagKeys) || config.requiredTagKeys.some((key) => Token.isUnresolved(key))) {
+    warning(
+      'requiredTagKeysToken',
+      'requiredTagKeys holds keys known only at deploy time: those are not checked against the tags at synth.',
+    );
+  }
+  // Stack.toJsonString puts a string token's deployed value into the body's JSON as it is.
+  const tokens = [
+    ['description', config.description],
+    ['sessionName', config.sessionName],
+    ['stsRegion', config.stsRegion],
+    ...Object.entries(config.environment).map(([name, value]) => [`environment.${name}`, value]),
+  ].filter(([, value]) => value !== undefined && Token.isUnresolved(value));
+  if (tokens.length > 0) {
+    warning(
+      'bodyStringToken',
+      `${tokens.map(([name]) => name).join(', ')} ${tokens.length === 1 ? 'is' : 'are'} known only at deploy time and go into the RunnerCreateBody JSON unescaped: the deployed value must not contain ", \\ or control characters, or the body is not JSON.`,
+    );
+  }
   if (config.image !== undefined && Token.isUnresolved(config.image)) {
     warning(
       'imageToken',

@@ -3,9 +3,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ContainerInsightsMode } from '../compute/runner-cluster';
 import type { EcsRunnerProps } from '../ecs-runner-props';
 import { EcsRunnerValidationError } from '../errors';
+import { pseudoParameters, readable } from '../encryption/key-policy';
 import { checkJobSecrets } from '../identity/job-secrets';
 import { checkSubnetsInVpc } from '../networking/subnets-in-vpc';
-import { checkRemovalPolicy, checkRunnerRules } from '../registration/runner-registration';
+import {
+  checkRemovalPolicy,
+  checkRunnerRules,
+  checkSharedRegistrationProvider,
+} from '../registration/runner-registration';
+import { RunnerAccessLogsBucket } from '../state/runner-state';
 import type { StateBucket } from '../state/state-bucket';
 import * as v from '../validation';
 import * as kinds from './prop-kinds';
@@ -36,9 +42,9 @@ export function validateProps(props: EcsRunnerProps, stack: Stack): void {
   checkNetwork(props);
   checkSameEnvironment(stack, props);
   checkJob(props, stack);
-  checkState(props);
-  checkRoles(props);
-  checkRegistration(props);
+  checkState(props, stack);
+  checkRoles(props, stack);
+  checkRegistration(props, stack);
 }
 
 /** Every prop's type first, so a caller without a compiler gets this error, not a TypeError below. */
@@ -169,6 +175,10 @@ function checkIdentity(props: EcsRunnerProps, stack: Stack): void {
 function checkNetwork(props: EcsRunnerProps): void {
   const network = props.network;
   const created = network?.kind === 'CREATE_VPC' ? (network.createOptions ?? {}) : undefined;
+  if (created?.natGateways !== undefined && Token.isUnresolved(created.natGateways)) {
+    // The number of NAT gateways decides the VPC's resources at synth: a token would make none.
+    throw new EcsRunnerValidationError('network.natGateways', 'a token', 'a number known at synth, 1 or 2');
+  }
   v.checkIntegerRange('network.natGateways', created?.natGateways, 1, 2);
   v.checkLogRetention('network.flowLogRetention', created?.flowLogRetention);
   if (network?.kind === 'FROM_SUBNETS') v.checkCount('network.subnets', network.subnets, 1, 16);
@@ -355,7 +365,7 @@ function checkEnvironment(environment: Record<string, string> | undefined): void
   }
 }
 
-function checkState(props: EcsRunnerProps): void {
+function checkState(props: EcsRunnerProps, stack: Stack): void {
   v.checkStatePathPrefix('state.pathPrefix', props.state?.pathPrefix);
   v.checkLength('state.pathPrefix', props.state?.pathPrefix, 1, 512);
   const bucket: StateBucket | undefined = props.state?.bucket;
@@ -405,6 +415,9 @@ function checkState(props: EcsRunnerProps): void {
   }
   const accessLogs = options.accessLogs;
   v.checkIntegerRange(`${days}accessLogs.retentionDays`, accessLogs?.retentionDays, 1, 36500);
+  if ((accessLogs?.kind ?? 'STACK_BUCKET') === 'STACK_BUCKET') {
+    RunnerAccessLogsBucket.checkRetention(stack, accessLogs?.retentionDays);
+  }
   if (accessLogs?.bucket?.encryptionKey !== undefined) {
     throw new EcsRunnerValidationError(
       `${days}accessLogs`,
@@ -425,7 +438,7 @@ function checkState(props: EcsRunnerProps): void {
   }
 }
 
-function checkRoles(props: EcsRunnerProps): void {
+function checkRoles(props: EcsRunnerProps, stack: Stack): void {
   for (const [i, arn] of (v.unresolved(props.assumableRoleArns) ? [] : (props.assumableRoleArns ?? [])).entries()) {
     v.checkPattern(
       `assumableRoleArns[${i}]`,
@@ -437,14 +450,42 @@ function checkRoles(props: EcsRunnerProps): void {
   for (const [i, key] of (v.unresolved(props.requiredTagKeys) ? [] : (props.requiredTagKeys ?? [])).entries()) {
     v.checkLength(`requiredTagKeys[${i}]`, key, 1, 128);
   }
+  for (const [i, statement] of (props.taskRoleStatements ?? []).entries()) {
+    // CDK refuses these at synth with its own error (no resource, or a principal).
+    const problems = statement.validateForIdentityPolicy();
+    if (problems.length > 0) {
+      throw new EcsRunnerValidationError(
+        `taskRoleStatements[${i}]`,
+        stack.resolve(statement.toStatementJson()),
+        `a statement an identity policy may hold: ${problems.join('; ')}`,
+      );
+    }
+  }
+  // The role's ManagedPolicyArns must be unique: compared as they will be deployed, with the
+  // pseudo parameters known at synth filled in.
+  const seen = new Map<string, number>();
+  for (const [i, policy] of (props.taskRoleManagedPolicies ?? []).entries()) {
+    const arn = JSON.stringify(readable(stack.resolve(policy.managedPolicyArn), pseudoParameters(stack)));
+    const first = seen.get(arn);
+    if (first !== undefined) {
+      throw new EcsRunnerValidationError(
+        `taskRoleManagedPolicies[${i}]`,
+        JSON.parse(arn),
+        `a managed policy not already given (taskRoleManagedPolicies[${first}] is the same policy): CloudFormation refuses a role with one policy twice`,
+      );
+    }
+    seen.set(arn, i);
+  }
   v.checkRolePath('rolePath', props.rolePath);
   v.checkTags('tags', props.tags);
 }
 
-function checkRegistration(props: EcsRunnerProps): void {
+function checkRegistration(props: EcsRunnerProps, stack: Stack): void {
+  if (props.registration === undefined) return;
   // Named as the user wrote them (RunnerRegistration calls them removalPolicy and rules).
-  checkRemovalPolicy('registration.removalPolicy', props.registration?.removalPolicy);
-  checkRunnerRules('registration.rules', props.registration?.rules);
+  checkRemovalPolicy('registration.removalPolicy', props.registration.removalPolicy);
+  checkRunnerRules('registration.rules', props.registration.rules);
+  checkSharedRegistrationProvider(stack, props.permissionsBoundary, props.rolePath);
 }
 
 /** Defaults of `StateBucket.create`'s lifecycle (the resolution applies the same ones). */

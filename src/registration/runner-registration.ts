@@ -265,16 +265,34 @@ class ManagedPolicyRole extends iam.Role {
   }
 }
 
+/**
+ * Refuses, before anything is built, a registration that could not share the stack's provider
+ * (another permissions boundary or role path than the stack's other registrations).
+ */
+export function checkSharedRegistrationProvider(
+  scope: Construct,
+  boundary: iam.IManagedPolicy | undefined,
+  rolePath: string | undefined,
+): void {
+  RegistrationProvider.checkShared(scope, boundary, rolePath);
+}
+
 /** The stack's one registration provider; created by the first registration. */
 class RegistrationProvider extends Construct {
   public static of(scope: Construct, boundary: iam.IManagedPolicy | undefined, rolePath: string | undefined) {
-    // A provider just created has the caller's boundary and path, so the checks below pass.
-    const existing = stackSingleton(
+    RegistrationProvider.checkShared(scope, boundary, rolePath);
+    return stackSingleton(
       scope,
       PROVIDER_ID,
       RegistrationProvider,
       (stack, id) => new RegistrationProvider(stack, id, boundary, rolePath),
     );
+  }
+
+  /** The stack's registrations share one provider: they must agree on its boundary and path. */
+  public static checkShared(scope: Construct, boundary: iam.IManagedPolicy | undefined, rolePath: string | undefined) {
+    const existing = Stack.of(scope).node.tryFindChild(PROVIDER_ID);
+    if (!(existing instanceof RegistrationProvider)) return;
     const boundaryArn = boundary?.managedPolicyArn;
     if (boundaryArn !== existing.boundaryArn) {
       throw new EcsRunnerValidationError(
@@ -290,7 +308,6 @@ class RegistrationProvider extends Construct {
         `the role path of the stack's other registrations ("${existing.rolePath}"): they share one provider`,
       );
     }
-    return existing;
   }
 
   public readonly serviceToken: string;

@@ -1,4 +1,4 @@
-import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -299,6 +299,9 @@ export class RunnerStateStore extends Construct {
   }
 }
 
+/** Construct id of the stack's access-logs bucket (a public contract: it decides logical ids). */
+const ACCESS_LOGS_ID = 'PlatformOrchestratorRunnerAccessLogs';
+
 /**
  * The stack's bucket for S3 server access logs of the runners' state buckets, created with
  * the first runner that needs it. Server access logs cannot be delivered to an SSE-KMS bucket,
@@ -311,23 +314,36 @@ export class RunnerAccessLogsBucket extends Construct {
    * value (whatever their order); without any, it is 365 days.
    */
   public static forStack(scope: Construct, retentionDays: number | undefined): s3.IBucket {
+    RunnerAccessLogsBucket.checkRetention(scope, retentionDays);
     const shared = stackSingleton(
       scope,
-      'PlatformOrchestratorRunnerAccessLogs',
+      ACCESS_LOGS_ID,
       RunnerAccessLogsBucket,
       (stack, id) => new RunnerAccessLogsBucket(stack, id),
     );
-    if (retentionDays !== undefined) {
-      if (shared.retentionDays !== undefined && shared.retentionDays !== retentionDays) {
-        throw new EcsRunnerValidationError(
-          'state.bucket.accessLogs.retentionDays',
-          retentionDays,
-          `${shared.retentionDays}, the retention another runner of this stack gave the stack's shared access-logs bucket, or no retentionDays`,
-        );
-      }
-      shared.retentionDays = retentionDays;
-    }
+    if (retentionDays !== undefined) shared.retentionDays = retentionDays;
     return shared.bucket;
+  }
+
+  /**
+   * Refuses, before anything is built, a retention other than the one another runner of the stack
+   * gave the shared bucket.
+   */
+  public static checkRetention(scope: Construct, retentionDays: number | undefined): void {
+    const shared = Stack.of(scope).node.tryFindChild(ACCESS_LOGS_ID);
+    if (!(shared instanceof RunnerAccessLogsBucket) || retentionDays === undefined) return;
+    // Tokens cannot be compared at synth (two equal ones have different encodings).
+    const comparable =
+      shared.retentionDays !== undefined &&
+      !Token.isUnresolved(shared.retentionDays) &&
+      !Token.isUnresolved(retentionDays);
+    if (comparable && shared.retentionDays !== retentionDays) {
+      throw new EcsRunnerValidationError(
+        'state.bucket.accessLogs.retentionDays',
+        retentionDays,
+        `${shared.retentionDays}, the retention another runner of this stack gave the stack's shared access-logs bucket, or no retentionDays`,
+      );
+    }
   }
 
   public readonly bucket: s3.Bucket;
