@@ -7,7 +7,16 @@
 import { CfnParameter, NestedStack, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { cfnFindings, describeFindings, openCfnFindings, validatedApp } from './cfn-validation';
+import { App } from 'aws-cdk-lib';
+import {
+  cfnFindings,
+  describeFindings,
+  openCfnFindings,
+  resourceTypes,
+  validatedApp,
+  validateTemplates,
+  warmCfnValidation,
+} from './cfn-validation';
 
 const ENV = { account: '123456789012', region: 'eu-central-1' };
 
@@ -81,5 +90,45 @@ describe('cfnFindings', () => {
     const app = validatedApp({ builtinCloudFormationValidation: false });
     new s3.CfnBucket(new Stack(app, 'Off', { env: ENV }), 'Bucket');
     expect(() => cfnFindings(app, app.synth())).toThrow(/did not run/);
+  });
+});
+
+describe('validateTemplates (the plugin run directly, for apps without the built-in validation)', () => {
+  test('finds the errors on every template: stack, stage, nested stack', () => {
+    // GIVEN an app without CDK's built-in validation
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Top', { env: ENV });
+    badBucket(stack, 'InTop');
+    badBucket(new Stack(new Stage(app, 'Stage', { env: ENV }), 'Inner'), 'InStage');
+    badBucket(new NestedStack(stack, 'Nested'), 'InNested');
+    new s3.CfnBucket(stack, 'Fine');
+    app.synth();
+    // WHEN (the engine built for the app's types first)
+    warmCfnValidation(resourceTypes(app));
+    const findings = validateTemplates(app);
+    // THEN
+    expect(findings.every((f) => f.rule === 'F3031' && f.severity === 'error' && !f.acknowledged)).toBe(true);
+    expect(findings.flatMap((f) => f.constructPaths).sort()).toEqual([
+      'Stage/Inner/InStage',
+      'Top/InTop',
+      'Top/Nested/InNested',
+    ]);
+  });
+
+  test('applies acknowledgements on the resource or an ancestor', () => {
+    // GIVEN
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Acked', { env: ENV });
+    Validations.of(stack).acknowledge({ id: 'CloudFormation-Validate::F3031', reason: 'test' });
+    badBucket(stack, 'InTop');
+    badBucket(new Stack(app, 'Other', { env: ENV }), 'NotAcked');
+    app.synth();
+    // WHEN
+    const findings = validateTemplates(app);
+    // THEN
+    const paths = (acknowledged: boolean) =>
+      findings.filter((f) => f.acknowledged === acknowledged).flatMap((f) => f.constructPaths);
+    expect(paths(true)).toEqual(['Acked/InTop']);
+    expect(paths(false)).toEqual(['Other/NotAcked']);
   });
 });

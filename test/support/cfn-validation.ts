@@ -1,28 +1,36 @@
 /**
  * Findings of aws-cdk-lib's own CloudFormation validation (`CloudFormationValidatePlugin`, the
- * `@aws/cloudformation-validate` engine CDK runs after every synth), as data, offline.
+ * `@aws/cloudformation-validate` engine CDK runs after every synth), as data, offline. Two ways:
  *
- * - Stacks of the app and of its stages: CDK's built-in validation, as a user's `cdk synth` runs
- *   it, with two context keys: `@aws-cdk/core:validateAgainstDefaultRules` keeps errors errors
- *   (without it CDK downgrades every finding to a warning), and
- *   `@aws-cdk/core:failSynthOnValidationErrors: false` makes findings data instead of an exception.
- *   They are read from the `validation-report.json` CDK writes into the cloud assembly;
- *   acknowledged ones (`Validations.of(construct).acknowledge(...)`) are in its
- *   `suppressedViolations`.
- * - Nested stacks: CDK validates only the templates of stack artifacts, and a nested stack's
- *   template is a file asset of its parent, so this module runs the same plugin class on each
- *   nested template and applies acknowledgements the way CDK does (the violating resource or an
- *   ancestor carries `CloudFormation-Validate::<rule>` in its acknowledged-rules metadata).
+ * - {@link cfnFindings}: CDK's built-in validation, as a user's `cdk synth` runs it, for the stacks
+ *   of the app and of its stages, with two context keys ({@link validatedApp}):
+ *   `@aws-cdk/core:validateAgainstDefaultRules` keeps errors errors (without it CDK downgrades every
+ *   finding to a warning), and `@aws-cdk/core:failSynthOnValidationErrors: false` makes findings
+ *   data instead of an exception. They are read from the `validation-report.json` CDK writes into
+ *   the cloud assembly; acknowledged ones (`Validations.of(construct).acknowledge(...)`) are in its
+ *   `suppressedViolations`. CDK validates only the templates of stack artifacts (a nested stack's
+ *   template is a file asset of its parent), so nested stacks' templates are validated as below.
+ * - {@link validateTemplates}: the same plugin class run directly on every template of an app
+ *   synthesized without the built-in validation (`builtinCloudFormationValidation: false`), nested
+ *   stacks included, acknowledgements applied the way CDK applies them (the violating resource or
+ *   an ancestor carries `CloudFormation-Validate::<rule>` in its acknowledged-rules metadata). The
+ *   same engine and rules without CDK's report machinery, which costs more than the engine (a
+ *   property test validates hundreds of apps).
  *
  * The engine's first construction costs seconds (once per module registry, i.e. per jest test
- * file); later validations reuse it.
+ * file). The plugin builds an engine for the resource types of what it validates, and builds it
+ * again whenever a template has a type the last engine lacks: apps of changing types (a property
+ * test) rebuild it nearly every time. {@link warmCfnValidation} builds the engine of
+ * {@link validateTemplates} once for a union of types.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import {
   App,
   AppProps,
   CfnElement,
+  CfnResource,
   CloudFormationValidatePlugin,
   NestedStack,
   Stack,
@@ -61,9 +69,24 @@ export interface CfnFinding {
   readonly acknowledged: boolean;
 }
 
-/** Every finding of the app's synthesis, acknowledged or not; `assembly` is `app.synth()`'s result. */
+/**
+ * Every finding of the app's synthesis, acknowledged or not, from CDK's built-in validation (and
+ * the plugin on nested stacks' templates); `assembly` is `app.synth()`'s result.
+ */
 export function cfnFindings(app: App, assembly: CloudAssembly): CfnFinding[] {
-  return [...reportFindings(app, assembly), ...nestedStackFindings(app)];
+  const nested = app.node.findAll().filter((c): c is NestedStack => NestedStack.isNestedStack(c));
+  return [...reportFindings(app, assembly), ...pluginFindings(app, nested)];
+}
+
+/**
+ * Every finding of the plugin on every template of a synthesized app (stacks, stages' stacks,
+ * nested stacks), acknowledged or not. For apps synthesized with `builtinCloudFormationValidation: false`.
+ */
+export function validateTemplates(app: App): CfnFinding[] {
+  return pluginFindings(
+    app,
+    app.node.findAll().filter((c): c is Stack => Stack.isStack(c)),
+  );
 }
 
 /** The findings no acknowledgement covers. */
@@ -115,17 +138,52 @@ function reportFindings(app: App, assembly: CloudAssembly): CfnFinding[] {
   ];
 }
 
-/** The plugin instance for nested templates (its engine is reused across apps). */
-let nestedValidator: CloudFormationValidatePlugin | undefined;
+/** The plugin instance this module runs itself (its engine is reused across apps). */
+let validator: CloudFormationValidatePlugin | undefined;
 
-function nestedStackFindings(app: App): CfnFinding[] {
-  const nested = app.node.findAll().filter((c): c is NestedStack => NestedStack.isNestedStack(c));
-  if (nested.length === 0) return [];
-  nestedValidator ??= new CloudFormationValidatePlugin();
+/** The resource types the engine was last built for. */
+const warmedTypes = new Set<string>();
+
+/**
+ * Builds the engine {@link validateTemplates} uses for `types` and every type given before, unless
+ * it has them already: one engine then serves every later app whose types are among them. Call it
+ * before validating, with the app's types.
+ */
+export function warmCfnValidation(types: Iterable<string>): void {
+  const before = warmedTypes.size;
+  for (const type of types) warmedTypes.add(type);
+  if (warmedTypes.size === before) return;
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-validation-warm-'));
+  try {
+    // A template with one (empty) resource of each type: its findings do not matter.
+    const app = new App({ outdir, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'CfnValidationWarmUp');
+    [...warmedTypes].forEach((type, i) => new CfnResource(stack, `R${i}`, { type }));
+    app.synth();
+    pluginFindings(app, [stack]);
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** The resource types of an app's stacks, nested ones included. */
+export function resourceTypes(app: App): Set<string> {
+  return new Set(
+    app.node
+      .findAll()
+      .filter((c): c is CfnResource => CfnResource.isCfnResource(c))
+      .map((c) => c.cfnResourceType),
+  );
+}
+
+/** The plugin's findings on the templates of `stacks` (of a synthesized app), with CDK's acknowledgements. */
+function pluginFindings(app: App, stacks: Stack[]): CfnFinding[] {
+  if (stacks.length === 0) return [];
+  validator ??= new CloudFormationValidatePlugin();
   const findings: CfnFinding[] = [];
-  for (const stack of nested) {
+  for (const stack of stacks) {
     const templatePath = path.join(Stage.of(stack)!.outdir, stack.templateFile);
-    const report = nestedValidator.validate({
+    const report = validator.validate({
       templatePaths: [templatePath],
       stackTemplates: [
         {

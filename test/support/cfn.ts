@@ -70,6 +70,20 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
     }
   };
 
+  /** What a Ref to a resource returns: its ARN for the types whose Ref is one, else its physical id. */
+  const refOf = (logicalId: string): string => {
+    switch (resources[logicalId]?.Type) {
+      case 'AWS::SecretsManager::Secret':
+        return `arn:${partition}:secretsmanager:${region}:${account}:secret:${physicalId(logicalId)}-AbCdEf`;
+      case 'AWS::SNS::Topic':
+        return `arn:${partition}:sns:${region}:${account}:${physicalId(logicalId)}`;
+      case 'AWS::IAM::ManagedPolicy':
+        return `arn:${partition}:iam::${account}:policy/${physicalId(logicalId)}`;
+      default:
+        return physicalId(logicalId);
+    }
+  };
+
   return mapIntrinsics(value, (fn, arg, walk) => {
     switch (fn) {
       case 'Ref':
@@ -82,7 +96,7 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
           const parameter = template.Parameters[arg];
           return opts.parameters?.[arg] ?? parameter.Default ?? sampleParameter(parameter.Type);
         }
-        return physicalId(arg);
+        return refOf(arg);
       case 'Fn::GetAtt': {
         const [logicalId, attr] = arg;
         if (attr === 'Arn') return arnOf(logicalId, walk);
