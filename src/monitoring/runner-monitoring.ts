@@ -594,6 +594,8 @@ function validateProps(props: RunnerMonitoringProps): void {
   if (props.runner === undefined || props.runner === null) {
     throw new EcsRunnerValidationError('runner', props.runner, 'the EcsRunner to monitor');
   }
+  // Every option's type first (callers without a compiler): the library's error, not CloudFormation's at synth.
+  v.checkShapes(props as unknown as Record<string, unknown>, OPTION_KINDS);
   v.checkIntegerRange('failedJobsThreshold', props.failedJobsThreshold, 1, 1000);
   const size = props.stateBucketSizeThresholdBytes;
   if (size !== undefined && !Token.isUnresolved(size) && (!Number.isSafeInteger(size) || size < 1)) {
@@ -720,3 +722,16 @@ function eventsLogsResourcePolicy(stack: Stack): logs.ResourcePolicy {
       }),
   );
 }
+
+/** The kind of every option of {@link RunnerMonitoringOptions}, for {@link v.checkShapes}. */
+const OPTION_KINDS: Record<keyof RunnerMonitoringOptions, v.PropKind> = {
+  topic: { construct: 'an sns.ITopic', has: ['topicArn', 'addSubscription'] },
+  encryptionKey: { construct: 'a kms.IKey', has: ['keyArn'] },
+  alarmEmails: 'string[]',
+  stateBucketSizeThresholdBytes: 'number',
+  failedJobsThreshold: 'number',
+  registrationFunction: { construct: 'a lambda.IFunction', has: ['functionName'] },
+  dashboard: 'boolean',
+  dashboardName: 'string',
+  eventsLogRetention: 'number',
+};

@@ -12,7 +12,6 @@
  * The account is fixed (CDK_DEFAULT_ACCOUNT, as the CDK CLI sets it) so that templates do not
  * depend on who runs the tests.
  */
-import { createHash } from 'crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -104,10 +103,7 @@ function synthesize(example: string, contextOverrides: Record<string, any> = {})
     const runners = app.node.findAll().filter((c): c is EcsRunner => c instanceof EcsRunner);
     const bodies = new Map<string, any>();
     for (const s of stacks) {
-      for (const body of registrationBodies(
-        { ...s.template, Outputs: withNetworkIds(s.template, s.template.Outputs) },
-        { account: ACCOUNT, region: s.region },
-      )) {
+      for (const body of registrationBodies(s.template, { account: ACCOUNT, region: s.region })) {
         bodies.set(body.id, body);
       }
     }
@@ -158,7 +154,7 @@ function logicalIdOf(runner: EcsRunner, childPath: string): string {
 
 /** The deployed value of a template expression in a stack. */
 function rendered(s: SynthStack, value: any): any {
-  return render(withNetworkIds(s.template, value), s.template, { account: ACCOUNT, region: s.region });
+  return render(value, s.template, { account: ACCOUNT, region: s.region });
 }
 
 /**
@@ -190,27 +186,6 @@ function taggableResources(s: SynthStack): { id: string; path: string; tags: Rec
         : (raw ?? {});
       return { id, path: cfn.node.path, tags };
     });
-}
-
-/**
- * A template value with Refs to the template's subnets and the ids of its security groups
- * replaced by ids of the form AWS gives them (`subnet-` / `sg-` and 17 hex characters): render()
- * would give them generic physical ids, longer than the API accepts.
- */
-function withNetworkIds(template: any, value: any): any {
-  const resources: Record<string, any> = template.Resources ?? {};
-  const hex = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 17);
-  const walk = (v: any): any => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v === null || typeof v !== 'object') return v;
-    if (typeof v.Ref === 'string' && resources[v.Ref]?.Type === 'AWS::EC2::Subnet') return `subnet-${hex(v.Ref)}`;
-    const getAtt = v['Fn::GetAtt'];
-    if (Array.isArray(getAtt) && resources[getAtt[0]]?.Type === 'AWS::EC2::SecurityGroup' && getAtt[1] === 'GroupId') {
-      return `sg-${hex(getAtt[0])}`;
-    }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-  };
-  return walk(value);
 }
 
 /** Asset hashes (64 hex characters) as a placeholder; everything else as synthesized. */

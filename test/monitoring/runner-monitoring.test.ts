@@ -835,6 +835,16 @@ describe('RunnerMonitoring', () => {
       [{ dashboard: false, dashboardName: 'prod-runner' }, 'dashboardName'],
       [{ eventsLogRetention: logs.RetentionDays.INFINITE }, 'eventsLogRetention'],
       [{ eventsLogRetention: 42 as logs.RetentionDays }, 'eventsLogRetention'],
+      // Plain JavaScript callers: wrongly typed options are the library's error, not CloudFormation's.
+      [{ dashboardName: ['x'] as any }, 'dashboardName'],
+      [{ dashboard: 'false' as any }, 'dashboard'],
+      [{ failedJobsThreshold: '5' as any }, 'failedJobsThreshold'],
+      [{ stateBucketSizeThresholdBytes: null as any }, 'stateBucketSizeThresholdBytes'],
+      [{ eventsLogRetention: 'ONE_YEAR' as any }, 'eventsLogRetention'],
+      [{ alarmEmails: 'ops@example.com' as any }, 'alarmEmails'],
+      [{ topic: {} as any }, 'topic'],
+      [{ encryptionKey: 'alias/x' as any }, 'encryptionKey'],
+      [{ registrationFunction: {} as any }, 'registrationFunction'],
     ] as Array<[Partial<RunnerMonitoringProps>, string]>)('rejects %j naming %s', (props, property) => {
       // GIVEN
       const { stack, runner } = fixture();

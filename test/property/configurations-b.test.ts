@@ -1,15 +1,4 @@
-import { checkConfigurations } from './configurations';
+import { propertyTests } from './configurations';
 
-/** Half of the property's runs; the other half is in configurations-a.test.ts (a second jest worker). */
-const RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
-
-describe('property: any configuration synthesizes a schema-valid body or fails with the library error', () => {
-  test(`${RUNS} random and hostile configurations (b)`, () => {
-    // GIVEN random and hostile props WHEN a runner is built and synthesized THEN see configurations.ts
-    const { synthesized, rejected } = checkConfigurations(RUNS);
-    // The generators must exercise both outcomes substantially, or the property proves little.
-    expect(synthesized).toBeGreaterThan(RUNS * 0.1);
-    expect(rejected).toBeGreaterThan(RUNS * 0.1);
-    console.log(`property (b): ${synthesized} synthesized, ${rejected} rejected by validation`);
-  });
-});
+/** Half of the property's runs, with its own seeds; the other half is configurations-a.test.ts (a second jest worker). */
+propertyTests('b', { plausible: 1503, hostile: 1504 });

@@ -4,6 +4,8 @@
  * region and physical ids. Used to check what a deployed stack outputs (e.g. the
  * RunnerCreateBody) against the orchestrator's schema.
  */
+import { createHash } from 'crypto';
+
 export const SAMPLE_ACCOUNT = '123456789012';
 export const SAMPLE_REGION = 'eu-central-1';
 
@@ -14,6 +16,13 @@ export interface RenderOptions {
   /** Values of the template's parameters by logical id (a List<...> parameter's is an array). */
   readonly parameters?: Record<string, string | string[]>;
 }
+
+/** Prefixes of the EC2 ids a Ref returns, by resource type. */
+const EC2_ID_PREFIX: Record<string, string> = {
+  'AWS::EC2::Subnet': 'subnet',
+  'AWS::EC2::SecurityGroup': 'sg',
+  'AWS::EC2::VPC': 'vpc',
+};
 
 /** A sample value of a parameter of `type`, when the test gives none. */
 function sampleParameter(type: string | undefined): string | string[] {
@@ -36,14 +45,18 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
   const physicalId = (logicalId: string): string => {
     const type = resources[logicalId]?.Type;
     if (!type) throw new Error(`Ref to unknown resource ${logicalId}`);
+    // EC2 ids have their fixed shape (the API limits subnet ids to 24 characters).
+    const ec2Prefix = EC2_ID_PREFIX[type];
+    if (ec2Prefix) return `${ec2Prefix}-${createHash('sha256').update(logicalId).digest('hex').slice(0, 17)}`;
     // Bucket and cluster names: lowercase, like CloudFormation's generated names.
     return `${logicalId.toLowerCase()}-abc123`;
   };
-  const arnOf = (logicalId: string): string => {
+  const arnOf = (logicalId: string, walk: (v: any) => any): string => {
     const type = resources[logicalId]?.Type;
     switch (type) {
       case 'AWS::IAM::Role':
-        return `arn:${partition}:iam::${account}:role${resources[logicalId].Properties?.Path ?? '/'}${physicalId(logicalId)}`;
+        // The path may be a reference too (a parameter).
+        return `arn:${partition}:iam::${account}:role${walk(resources[logicalId].Properties?.Path ?? '/')}${physicalId(logicalId)}`;
       case 'AWS::ECS::Cluster':
         return `arn:${partition}:ecs:${region}:${account}:cluster/${physicalId(logicalId)}`;
       case 'AWS::S3::Bucket':
@@ -54,6 +67,20 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
         return `arn:${partition}:iam::${account}:oidc-provider/${resources[logicalId].Properties.Url.replace('https://', '')}`;
       default:
         return `arn:${partition}:unknown:${region}:${account}:${physicalId(logicalId)}`;
+    }
+  };
+
+  /** What a Ref to a resource returns: its ARN for the types whose Ref is one, else its physical id. */
+  const refOf = (logicalId: string): string => {
+    switch (resources[logicalId]?.Type) {
+      case 'AWS::SecretsManager::Secret':
+        return `arn:${partition}:secretsmanager:${region}:${account}:secret:${physicalId(logicalId)}-AbCdEf`;
+      case 'AWS::SNS::Topic':
+        return `arn:${partition}:sns:${region}:${account}:${physicalId(logicalId)}`;
+      case 'AWS::IAM::ManagedPolicy':
+        return `arn:${partition}:iam::${account}:policy/${physicalId(logicalId)}`;
+      default:
+        return physicalId(logicalId);
     }
   };
 
@@ -69,10 +96,10 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
           const parameter = template.Parameters[arg];
           return opts.parameters?.[arg] ?? parameter.Default ?? sampleParameter(parameter.Type);
         }
-        return physicalId(arg);
+        return refOf(arg);
       case 'Fn::GetAtt': {
         const [logicalId, attr] = arg;
-        if (attr === 'Arn') return arnOf(logicalId);
+        if (attr === 'Arn') return arnOf(logicalId, walk);
         // CDK's Stack.toJsonString of a list token: a custom resource that JSON-encodes its Value.
         if (
           resources[logicalId]?.Type === 'Custom::AWSCDKCfnJsonStringify' ||
@@ -80,6 +107,9 @@ export function render(value: any, template: any, opts: RenderOptions = {}): any
         ) {
           return JSON.stringify(walk(resources[logicalId].Properties.Value));
         }
+        // A VPC security group's GroupId is its Ref.
+        if (resources[logicalId]?.Type === 'AWS::EC2::SecurityGroup' && attr === 'GroupId')
+          return physicalId(logicalId);
         return `${physicalId(logicalId)}-${attr}`;
       }
       case 'Fn::Join':
