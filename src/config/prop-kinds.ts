@@ -78,6 +78,10 @@ export const STATE_KINDS: Record<keyof StateOptions, v.PropKind> = {
   pathPrefix: 'string',
 };
 
+export const CREATE_BUCKET_OPTIONS: v.PropKind = {
+  object: 'CreateStateBucketOptions ({ destroyOnRemoval?, restrictAccess?, ... })',
+};
+
 export const CREATE_BUCKET_KINDS: Record<keyof CreateStateBucketOptions, v.PropKind> = {
   destroyOnRemoval: 'boolean',
   restrictAccess: 'boolean',

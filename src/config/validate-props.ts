@@ -110,6 +110,9 @@ function checkFactoryArguments(props: EcsRunnerProps): void {
   const bucket = props.state?.bucket;
   if (bucket?.kind === 'FROM_BUCKET')
     argument('state.bucket: StateBucket.fromBucket(bucket)', bucket.bucket, kinds.BUCKET);
+  if (bucket?.kind === 'CREATE') {
+    optional('state.bucket: StateBucket.create(options)', bucket.createOptions, kinds.CREATE_BUCKET_OPTIONS);
+  }
   const accessLogs = bucket?.createOptions?.accessLogs;
   if (accessLogs?.kind === 'TO_BUCKET') {
     argument('state.bucket.accessLogs: StateAccessLogs.toBucket(bucket)', accessLogs.bucket, kinds.BUCKET);

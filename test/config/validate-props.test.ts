@@ -167,3 +167,22 @@ test('addMonitoring(null) from a plain JavaScript caller is no options (F5)', ()
   runner.addMonitoring(null as any);
   Template.fromStack(stack).resourceCountIs('AWS::SNS::Topic', 1);
 });
+
+test.each([
+  [
+    'StateBucket.create',
+    () => ({ state: { bucket: StateBucket.create('days' as any) } }),
+    'state.bucket: StateBucket.create(options)',
+  ],
+  [
+    'RunnerNetwork.createVpc',
+    () => ({ network: RunnerNetwork.createVpc(2 as any) }),
+    'network: RunnerNetwork.createVpc(options)',
+  ],
+])('%s given something that is not an options object is refused, not ignored', (_, change, property) => {
+  // GIVEN a plain JavaScript caller's value for the options WHEN the runner is built THEN the library error names the call
+  const stack = newStack();
+  const error = expectValidationError(() => new EcsRunner(stack, 'Runner', minimalProps(change())), property);
+  expect(error.message).toMatch(/Options/);
+  expect(resourcesUnder(stack, 'Runner')).toEqual([]);
+});
